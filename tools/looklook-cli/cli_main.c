@@ -1,0 +1,153 @@
+/*
+ * looklook-cli: inspect and drive a looklook deployment.  The grammar
+ * follows the asynq CLI where the two overlap.  Global options (anywhere on
+ * the line): -u URL (Redis), -c FILE (take settings from looklook.conf),
+ * --json (machine output), -h.
+ */
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+    const char     *name;
+    cli_cmd_pt      run;
+    const char     *usage;
+} groups[] = {
+    { "stats", cli_stats, "stats" },
+    { "queue", cli_queue, "queue ls | inspect Q | pause Q | unpause Q" },
+    { "task",  cli_task,
+      "task ls|inspect|run|archive|delete|enqueue ... (task -h for more)" },
+    { "cron",  cli_cron,  "cron ls | history ID | run ID" },
+    { "order", cli_order, "order create [options] | pay SN [--status N]" },
+    { "pay",   cli_pay,   "pay SN [--status N]" },
+};
+
+static config_t  conf;
+static int       conf_loaded;
+
+int
+cli_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("looklook-cli: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+
+const char *
+cli_conf_get(cli_ctx_t *ctx, const char *module, const char *key)
+{
+    config_setting_t  *mods, *m, *v;
+    const char        *name;
+    char              *text;
+    int                i;
+
+    if (ctx->conf_path == NULL) {
+        return NULL;
+    }
+    if (!conf_loaded) {
+        config_init(&conf);
+        if (config_read_file(&conf, ctx->conf_path) != CONFIG_TRUE) {
+            cli_error("%s:%d: %s", ctx->conf_path, config_error_line(&conf),
+                      config_error_text(&conf));
+            exit(1);
+        }
+        conf_loaded = 1;
+    }
+    mods = config_lookup(&conf, "modules");
+    for (i = 0; mods != NULL && i < config_setting_length(mods); i++) {
+        m = config_setting_get_elem(mods, i);
+        if (config_setting_lookup_string(m, "name", &name) != CONFIG_TRUE
+            || strcmp(name, module) != 0)
+        {
+            continue;
+        }
+        v = config_setting_get_member(m, key);
+        if (v == NULL) {
+            return NULL;
+        }
+        switch (config_setting_type(v)) {
+        case CONFIG_TYPE_STRING:
+            return config_setting_get_string(v);
+        case CONFIG_TYPE_INT:
+        case CONFIG_TYPE_INT64:
+            if (asprintf(&text, "%lld", config_setting_get_int64(v)) < 0) {
+                return NULL;
+            }
+            return text;   /* lives until exit, as documented */
+        default:
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+static int
+usage(FILE *f)
+{
+    size_t  i;
+
+    fprintf(f, "usage: looklook-cli [-u redis://HOST:PORT/DB] [-c looklook.conf]"
+               " [--json] COMMAND ...\n\ncommands:\n");
+    for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+        fprintf(f, "  %s\n", groups[i].usage);
+    }
+    return f == stderr ? 2 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    cli_ctx_t   ctx = { 0 };
+    char      **rest;
+    int         i, n = 0;
+    size_t      g;
+
+    /* take the global options out, leave the rest in order */
+    rest = calloc((size_t) argc + 1, sizeof(char *));
+    if (rest == NULL) {
+        return cli_error("out of memory");
+    }
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            ctx.json = 1;
+        } else if ((strcmp(argv[i], "-u") == 0 || strcmp(argv[i], "--uri") == 0)
+                   && i + 1 < argc)
+        {
+            ctx.redis_url = argv[++i];
+        } else if (strncmp(argv[i], "--uri=", 6) == 0) {
+            ctx.redis_url = argv[i] + 6;
+        } else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            ctx.conf_path = argv[++i];
+        } else if (n == 0 && (strcmp(argv[i], "-h") == 0
+                              || strcmp(argv[i], "--help") == 0))
+        {
+            return usage(stdout);
+        } else {
+            rest[n++] = argv[i];
+        }
+    }
+    if (n == 0) {
+        return usage(stderr);
+    }
+    if (ctx.redis_url == NULL) {
+        ctx.redis_url = cli_conf_get(&ctx, "redisq", "redis");
+    }
+    if (ctx.redis_url == NULL) {
+        ctx.redis_url = "redis://127.0.0.1:6379/0";
+    }
+    for (g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+        if (strcmp(rest[0], groups[g].name) == 0) {
+            return groups[g].run(&ctx, n, rest);
+        }
+    }
+    cli_error("unknown command \"%s\"", rest[0]);
+    return usage(stderr);
+}

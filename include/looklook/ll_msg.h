@@ -45,7 +45,8 @@ typedef struct ll_msg_s {
 
     /* delivery state */
     int                 attempt;    /* failures so far (asynq "retried") */
-    int                 max_retry;  /* retries allowed before archive/DLQ */
+    int                 max_retry;  /* retries allowed before archive/DLQ;
+                                     * submission: -1 = module default */
     int64_t             deadline_ms;/* Unix ms the attempt must end by; 0 none */
 
     /* submission options (ll_send to an mq module); 0 = module default */
@@ -65,15 +66,18 @@ typedef struct ll_msg_s {
 
 typedef struct {
     char                error[LL_ERROR_MAX];    /* reason, for retry/fail */
-    int64_t             retry_delay_ms;         /* retry: -1 = source default */
+    int64_t             retry_delay_ms;         /* retry: -1 (as the core
+                                                 * passes it) = source's
+                                                 * default back-off */
     char                id[128];                /* an id produced (ll_send) */
 } ll_result_t;
 
-/* Set msg fields to "none" (-1 partition/offset, everything else 0). */
+/* Set msg fields to "none": partition, offset and max_retry -1 (module
+ * default), everything else 0.  Use it before filling a message. */
 static inline void
 ll_msg_init(ll_msg_t *m)
 {
-    *m = (ll_msg_t) { .partition = -1, .offset = -1 };
+    *m = (ll_msg_t) { .partition = -1, .offset = -1, .max_retry = -1 };
 }
 
 #endif /* LL_MSG_H_INCLUDED */

@@ -1,0 +1,151 @@
+/*
+ * rq_redis: the one Redis connection helper of looklook (hiredis 0.14).
+ *
+ * Used by redisq, cron and orders (compile ../redisq/rq_redis.c in; it needs
+ * the pkg-config packages hiredis and libcrypto).  How to use it:
+ *
+ *     rq_redis_conf_t  rc;
+ *     rq_redis_t       r;
+ *     rq_script_t      incr = RQ_SCRIPT("return redis.call('INCR', KEYS[1])");
+ *
+ *     if (rq_redis_conf_parse(&rc, "redis://:secret@127.0.0.1:6379/2",
+ *                             err, sizeof(err)) != 0) { ... err says why ... }
+ *     rc.connect_timeout_ms = 2000;          (optional overrides: username,
+ *     rq_redis_conf_set(&rc, NULL, pw, -1);   password, db; -1 = keep)
+ *
+ *     rq_redis_init(&r, &rc);                (one rq_redis_t per thread)
+ *     reply = rq_redis_cmd(&r, "GET %b", key, keylen);
+ *     reply = rq_redis_eval(&r, &incr, 1, argv, argvlen);   (argv = keys+args)
+ *     if (reply == NULL) { ... r.err says why; the connection is dropped and
+ *                          the next call reconnects (with back-off) ... }
+ *     freeReplyObject(reply);
+ *     rq_redis_close(&r);
+ *     rq_redis_conf_free(&rc);
+ *
+ * A NULL reply always means "no answer from Redis" (unreachable, I/O error,
+ * timeout); an error *reply* (REDIS_REPLY_ERROR) is returned as a reply.
+ * rq_redis_t is not thread-safe: give each thread its own.  The conf is
+ * read-only after set-up and may be shared by any number of rq_redis_t.
+ */
+#ifndef RQ_REDIS_H_INCLUDED
+#define RQ_REDIS_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+#include <hiredis/hiredis.h>
+
+typedef struct {
+    char           *host;               /* TCP host, or NULL with path */
+    int             port;               /* default 6379 */
+    char           *path;               /* unix socket path, or NULL */
+    char           *username;           /* ACL user (Redis >= 6), or NULL */
+    char           *password;           /* or NULL: no AUTH */
+    int             db;                 /* SELECT db when > 0 */
+    int64_t         connect_timeout_ms; /* default 2000 */
+    int64_t         cmd_timeout_ms;     /* read/write timeout, default 5000;
+                                         * 0 = block forever */
+} rq_redis_conf_t;
+
+typedef struct {
+    const rq_redis_conf_t  *conf;
+    redisContext           *c;          /* NULL while disconnected */
+    int64_t                 retry_at_ms;/* no reconnect before this */
+    int64_t                 backoff_ms; /* next back-off, 0 after success */
+    unsigned                connects;   /* successful connects so far */
+    char                    err[160];   /* why the last call failed */
+} rq_redis_t;
+
+/* A Lua script: its text and SHA1 (computed on first use, thread-safe). */
+typedef struct {
+    const char     *src;
+    char            sha[41];
+    int             ready;
+} rq_script_t;
+
+#define RQ_SCRIPT(text)  { (text), "", 0 }
+
+/*
+ * Parse "redis://[user[:password]@]host[:port][/db]" ("[::1]" for IPv6,
+ * %XX escapes in user and password) or "unix:///path/redis.sock[?db=N]"
+ * into rc (zeroed first; strings malloc'ed, freed by rq_redis_conf_free).
+ * NULL or "" means redis://127.0.0.1:6379/0.  Returns 0, or -1 with a
+ * one-line reason in err.  @locality any thread
+ */
+int rq_redis_conf_parse(rq_redis_conf_t *rc, const char *url, char *err,
+    size_t errlen);
+
+/* Override username / password (non-NULL, "" clears) and db (>= 0).
+ * Returns 0, -1 when out of memory.  @locality any thread, before use */
+int rq_redis_conf_set(rq_redis_conf_t *rc, const char *username,
+    const char *password, int db);
+
+/* Free what rq_redis_conf_parse allocated; NULL-safe.  @locality any */
+void rq_redis_conf_free(rq_redis_conf_t *rc);
+
+/* "host:port/db" or "unix:path/db" for log lines (no password), into buf.
+ * @locality any thread */
+const char *rq_redis_conf_text(const rq_redis_conf_t *rc, char *buf,
+    size_t len);
+
+/* Bind r to conf (kept by pointer); connects lazily.  @locality any */
+void rq_redis_init(rq_redis_t *r, const rq_redis_conf_t *conf);
+
+/*
+ * The connected context (connect, AUTH, SELECT when needed), or NULL with
+ * r->err set when Redis is unreachable; after a failure, reconnecting waits
+ * 50 ms, doubling to 2 s, so a dead Redis is not hammered.  The context
+ * stays owned by r.  @locality r's thread
+ */
+redisContext *rq_redis_get(rq_redis_t *r);
+
+/* Drop the connection after an I/O error or a protocol mix-up (the next
+ * rq_redis_get reconnects at once, then backs off).  @locality r's thread */
+void rq_redis_drop(rq_redis_t *r, const char *why);
+
+/* Disconnect and forget; r may be reused after rq_redis_init.  NULL-safe.
+ * @locality r's thread */
+void rq_redis_close(rq_redis_t *r);
+
+/* Set the read/write timeout of the current connection (ms, 0 = none);
+ * later connections get conf->cmd_timeout_ms again.  @locality r's thread */
+int rq_redis_set_timeout(rq_redis_t *r, int64_t ms);
+
+/*
+ * Run one command (hiredis format or argv form).  Returns the reply, owned
+ * by the caller (freeReplyObject), or NULL with r->err set when there was
+ * no answer (the connection is then dropped).  @locality r's thread
+ */
+redisReply *rq_redis_cmd(rq_redis_t *r, const char *fmt, ...);
+redisReply *rq_redis_cmdargv(rq_redis_t *r, int argc, const char **argv,
+    const size_t *argvlen);
+
+/*
+ * Run script s with nkeys keys followed by the arguments: argv[0..argc-1]
+ * (lengths in argvlen; NULL argvlen = strlen).  EVALSHA first, EVAL when
+ * Redis answers NOSCRIPT (which also caches it there).  Reply as
+ * rq_redis_cmd.  @locality r's thread
+ */
+redisReply *rq_redis_eval(rq_redis_t *r, rq_script_t *s, int nkeys, int argc,
+    const char **argv, const size_t *argvlen);
+
+/*
+ * Pipelining: queue EVALSHA of s without waiting (returns 0, or -1 with
+ * r->err when not connected or out of memory), then read each reply in
+ * order with rq_redis_reply.  A NOSCRIPT error reply can come back; then
+ * run that call again with rq_redis_eval after reading all replies (or call
+ * rq_redis_load first, once per connection, to make that practically
+ * impossible).  @locality r's thread
+ */
+int rq_redis_append_eval(rq_redis_t *r, rq_script_t *s, int nkeys, int argc,
+    const char **argv, const size_t *argvlen);
+int rq_redis_append(rq_redis_t *r, int argc, const char **argv,
+    const size_t *argvlen);
+redisReply *rq_redis_reply(rq_redis_t *r);
+
+/* SCRIPT LOAD s on the current connection.  0 or -1.  @locality r's */
+int rq_redis_load(rq_redis_t *r, rq_script_t *s);
+
+/* Whether reply is an error reply starting with prefix ("NOSCRIPT"). */
+int rq_redis_is_error(const redisReply *reply, const char *prefix);
+
+#endif /* RQ_REDIS_H_INCLUDED */

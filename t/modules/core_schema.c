@@ -1,0 +1,73 @@
+/*
+ * core_schema: a test module with one setting of every type, to test how
+ * the core checks, fills and prints a schema.  init logs the values it got
+ * and checks that `items` is a list of strings (ll_conf_error names the
+ * element's file and line).
+ */
+
+#include <stdio.h>
+
+#include <looklook/looklook.h>
+
+
+typedef struct {
+    char                   *label;
+    int64_t                 limit;
+    int                     enabled;
+    int64_t                 timeout_ms;
+    double                  ratio;
+    const ll_conf_node_t   *items;
+} schema_conf_t;
+
+static const ll_conf_field_t schema_conf[] = {
+    { "label", LL_CONF_STR, LL_CONF_REQUIRED, NULL,
+      offsetof(schema_conf_t, label), "a required string" },
+    { "limit", LL_CONF_INT, 0, "10", offsetof(schema_conf_t, limit),
+      "an integer" },
+    { "enabled", LL_CONF_BOOL, 0, "true", offsetof(schema_conf_t, enabled),
+      "a boolean" },
+    { "timeout", LL_CONF_DURATION, 0, "1m30s",
+      offsetof(schema_conf_t, timeout_ms), "a duration" },
+    { "ratio", LL_CONF_DOUBLE, 0, "0.5", offsetof(schema_conf_t, ratio),
+      "a double" },
+    { "items", LL_CONF_NODE, 0, NULL, offsetof(schema_conf_t, items),
+      "a list of strings" },
+    { NULL, 0, 0, NULL, 0, NULL }
+};
+
+
+static int
+schema_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
+{
+    schema_conf_t         *c = conf;
+    const ll_conf_node_t  *n;
+    int                    i, count = 0;
+
+    if (c->items != NULL) {
+        count = ll_conf_count(c->items);
+        for (i = 0; i < count; i++) {
+            n = ll_conf_at(c->items, i);
+            if (ll_conf_str(n) == NULL) {
+                return ll_conf_error(err, errlen, n,
+                                     "items: element %d is not a string", i);
+            }
+        }
+    }
+
+    ll_log(in, LL_LOG_INFO, "label=%s limit=%lld enabled=%d timeout_ms=%lld"
+           " ratio=%g items=%d", c->label, (long long) c->limit, c->enabled,
+           (long long) c->timeout_ms, c->ratio, count);
+    return 0;
+}
+
+
+LL_MODULE_EXPORT const ll_module_t ll_module = {
+    LL_MODULE_HEADER,
+    .kind = LL_KIND_OTHER,
+    .name = "core_schema",
+    .version = "2.3.4",
+    .description = "test module with a setting of every type",
+    .conf = schema_conf,
+    .conf_size = sizeof(schema_conf_t),
+    .init = schema_init,
+};

@@ -1,0 +1,222 @@
+package LL::Kafka;
+
+# A throwaway Kafka broker for a test (tools/kafka-mock: librdkafka's mock
+# cluster on free loopback ports), and kcat-based helpers.
+#
+#   use LL::Kafka;
+#   my $k = LL::Kafka->start(topics => ['orders:4', 'pay:1']);
+#   $k->bootstrap;                         # "127.0.0.1:P1,127.0.0.1:P2,..."
+#   $k->produce('orders', 'v1', { key => 'k', value => '{"a":1}',
+#               headers => [h1 => 'x'], partition => 2 });
+#   my @m = $k->consume('orders');        # everything, as hashes:
+#                                         # topic partition offset key value
+#                                         # headers (array ref k, v, ...)
+#   my %c = $k->committed('group', 'orders');   # "orders:0" => 17, ...
+#   $k->ctl('down 1'); $k->down(1); $k->up(1);  # fault injection
+#   $k->stop;                             # also on destruction
+#
+# Client settings the mock needs (see reference/kafka-mock-facts.md):
+# LL::Kafka::librdkafka_conf() gives a looklook.conf `librdkafka` list with
+# short session timeouts and an eager assignor.
+
+use strict;
+use warnings;
+use IO::Socket::INET;
+use JSON::PP ();
+use POSIX ();
+use Time::HiRes qw(sleep);
+use LL::Test;
+
+# start(topics => ['t:P', ...], brokers => 3, port => BASE, dir => D)
+sub start {
+    my ($class, %o) = @_;
+    my $self = bless { dir => $o{dir} // ll_dir(),
+                       topics => $o{topics} // [],
+                       brokers => $o{brokers} // 3,
+                       port => $o{port} }, $class;
+    $self->_spawn;
+    return $self;
+}
+
+sub _spawn {
+    my ($self) = @_;
+    my $boot = "$self->{dir}/kafka-mock.boot";
+    my $ctl  = "$self->{dir}/kafka-mock.ctl";
+    unlink $boot, $ctl;
+    my @cmd = (ll_bin('kafka-mock'), '-b', $self->{brokers},
+               '-w', $boot, '-C', $ctl,
+               map { ('-t', $_) } @{ $self->{topics} });
+    push @cmd, '-p', $self->{port} if $self->{port};
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        open STDOUT, '>>', "$self->{dir}/kafka-mock.log";
+        open STDERR, '>&', \*STDOUT;
+        exec @cmd or POSIX::_exit(127);
+    }
+    $self->{pid} = $pid;
+    ll_wait_until(sub { -s $boot && -s $ctl
+                        || waitpid($pid, POSIX::WNOHANG()) == $pid }, 15);
+    die "kafka-mock did not come up:\n" . ll_slurp("$self->{dir}/kafka-mock.log")
+        unless -s $boot && -s $ctl;
+    chomp($self->{bootstrap} = ll_slurp($boot));
+    chomp($self->{ctl_addr} = ll_slurp($ctl));
+}
+
+sub bootstrap { $_[0]{bootstrap} }
+sub ctl_addr  { $_[0]{ctl_addr} }
+sub pid       { $_[0]{pid} }
+sub dir       { $_[0]{dir} }
+
+# The broker ports, in broker id order (id 1 first).
+sub ports {
+    my ($self) = @_;
+    return map { /:(\d+)$/ ? $1 : () } split /,/, $self->{bootstrap};
+}
+
+# A looklook.conf `librdkafka = ( ... );` body for clients of the mock.
+sub librdkafka_conf {
+    my (%extra) = @_;
+    my %p = ('session.timeout.ms' => 6000, 'heartbeat.interval.ms' => 500,
+             'partition.assignment.strategy' => 'range',
+             'topic.metadata.refresh.interval.ms' => 1000, %extra);
+    return join(', ', map { qq{"$_=$p{$_}"} } sort keys %p);
+}
+
+# One control command; returns the reply line (dies unless it is "ok...",
+# except with soft => 1).
+sub ctl {
+    my ($self, $cmd, %o) = @_;
+    my ($host, $port) = split /:/, $self->{ctl_addr};
+    my $s = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $port,
+                                  Proto => 'tcp', Timeout => 5)
+        or die "kafka-mock control: $!";
+    print {$s} "$cmd\n";
+    my $r = <$s> // '';
+    close $s;
+    $r =~ s/\r?\n$//;
+    die "kafka-mock control \"$cmd\": $r\n" unless $r =~ /^ok/ || $o{soft};
+    return $r;
+}
+
+sub down { $_[0]->ctl("down $_[1]") }
+sub up   { $_[0]->ctl("up $_[1]") }
+
+sub _kcat {
+    my ($self, $in, @args) = @_;
+    my $pid = open(my $to, '|-') // die "fork: $!";
+    if (!$pid) {
+        open STDOUT, '>>', "$self->{dir}/kcat.log";
+        open STDERR, '>&', \*STDOUT;
+        exec 'kcat', '-b', $self->{bootstrap}, @args or POSIX::_exit(127);
+    }
+    binmode $to;
+    print {$to} $in;
+    close $to;
+    die "kcat @args failed (status $?); see $self->{dir}/kcat.log\n" if $?;
+}
+
+# produce($topic, MSG...): MSG is a value string or a hash
+# { key, value, headers => [name => value, ...], partition }.  A missing
+# key or value is sent as NULL.  Messages go in order; consecutive ones with
+# the same headers and partition share one kcat run.  Values and keys must
+# not contain the bytes 0x1e/0x1f (the delimiters used).
+sub produce {
+    my ($self, $topic, @msgs) = @_;
+    my @batch;
+    my $flush = sub {
+        return unless @batch;
+        my $m = $batch[0];
+        my @args = ('-P', '-t', $topic, '-D', '\x1e', '-K', '\x1f', '-Z',
+                    '-X', 'enable.idempotence=true');
+        push @args, '-p', $m->{partition} if defined $m->{partition};
+        my @h = @{ $m->{headers} // [] };
+        while (my ($k, $v) = splice @h, 0, 2) { push @args, '-H', "$k=$v" }
+        my $in = '';
+        for my $x (@batch) {
+            $in .= (defined $x->{key} ? "$x->{key}\x1f" : '')
+                 . ($x->{value} // '') . "\x1e";
+        }
+        $self->_kcat($in, @args);
+        @batch = ();
+    };
+    for my $x (@msgs) {
+        my $m = ref $x ? $x : { value => $x };
+        my $sig = join("\0", $m->{partition} // '', @{ $m->{headers} // [] });
+        $flush->() if @batch && $sig ne $batch[0]{sig};
+        $m = { %$m, sig => $sig };
+        push @batch, $m;
+    }
+    $flush->();
+}
+
+# consume($topic, count => N, timeout => S): the topic's messages from the
+# beginning (every partition, up to its end, or N messages), each a hash
+# { topic, partition, offset, key, value, headers => [k, v, ...] }.
+sub consume {
+    my ($self, $topic, %o) = @_;
+    my @args = ('kcat', '-b', $self->{bootstrap}, '-C', '-t', $topic,
+                '-o', 'beginning', '-J', '-q', '-m', $o{timeout} // 10);
+    push @args, defined $o{count} ? ('-c', $o{count}) : ('-e');
+    my ($rc, $out) = ll_run(@args);
+    my $json = JSON::PP->new->utf8(0);
+    my @m;
+    for my $line (split /\n/, $out) {
+        next unless $line =~ /^\{/;
+        my $j = eval { $json->decode($line) } or next;
+        push @m, { topic => $j->{topic}, partition => $j->{partition},
+                   offset => $j->{offset}, key => $j->{key},
+                   value => $j->{payload}, headers => $j->{headers} // [] };
+    }
+    return @m;
+}
+
+# Header value by name from a consumed message (the first one).
+sub header {
+    my ($m, $name) = @_;
+    my @h = @{ $m->{headers} };
+    while (my ($k, $v) = splice @h, 0, 2) { return $v if $k eq $name }
+    return undef;
+}
+
+# committed($group, @topics): "topic:partition" => offset (-1: none).
+sub committed {
+    my ($self, $group, @topics) = @_;
+    my ($rc, $out) = ll_run(ll_bin('kafka-mock'), 'committed',
+        '-b', $self->{bootstrap}, '-g', $group, map { ('-t', $_) } @topics);
+    die "kafka-mock committed: $out" if $rc;
+    my %c;
+    for (split /\n/, $out) {
+        $c{"$1:$2"} = $3 if /^(\S+) (\d+) (-?\d+)$/;
+    }
+    return %c;
+}
+
+# Sum of committed offsets over a group's partitions of @topics.
+sub committed_total {
+    my ($self, $group, @topics) = @_;
+    my %c = $self->committed($group, @topics);
+    my $n = 0;
+    $n += $_ > 0 ? $_ : 0 for values %c;
+    return $n;
+}
+
+sub stop {
+    my ($self) = @_;
+    return unless $self->{pid};
+    kill 'TERM', $self->{pid};
+    my $ok = ll_wait_until(sub {
+        waitpid($self->{pid}, POSIX::WNOHANG()) == $self->{pid} }, 10);
+    if (!$ok) {
+        kill 'KILL', $self->{pid};
+        waitpid($self->{pid}, 0);
+    }
+    delete $self->{pid};
+}
+
+sub DESTROY {
+    my ($self) = @_;
+    local ($?, $!, $@);
+    $self->stop if $self->{pid};
+}
+
+1;

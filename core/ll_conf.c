@@ -1,0 +1,675 @@
+/*
+ * looklook.conf: parsing (libconfig), the schema check that serves the core
+ * settings, every module's settings and modules' nested groups alike, and
+ * the ll_conf_* node API for modules.
+ *
+ * Every error is one line, "FILE:LINE: what is wrong", with the line of the
+ * offending setting (or of the group missing a required one).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ll_core.h"
+
+#define S(n)  ((const config_setting_t *) (n))
+
+static const ll_conf_field_t  core_schema[] = {
+    { "pid_file", LL_CONF_STR, 0, "looklook.pid",
+      offsetof(ll_settings_t, pid_file), "where the master writes its pid" },
+    { "error_log", LL_CONF_STR, 0, "stderr",
+      offsetof(ll_settings_t, error_log), "\"stderr\" or a file path" },
+    { "log_level", LL_CONF_STR, 0, "info", 0,
+      "err, warn, info or debug" },
+    { "shutdown_timeout", LL_CONF_DURATION, 0, "8",
+      offsetof(ll_settings_t, shutdown_timeout_ms),
+      "time to finish in-flight work on QUIT (seconds or \"30s\")" },
+    { "handler_threads", LL_CONF_INT, 0, "32", 0,
+      "handler pool threads per worker" },
+    { "module_dir", LL_CONF_STR, 0, LL_MODULE_DIR,
+      offsetof(ll_settings_t, module_dir), "where relative module paths point" },
+    { "status_file", LL_CONF_STR, 0, NULL,
+      offsetof(ll_settings_t, status_file),
+      "shared metrics file (default: beside pid_file)" },
+    { "ready_timeout", LL_CONF_DURATION, 0, "30",
+      offsetof(ll_settings_t, ready_timeout_ms),
+      "how long a new worker may take to start" },
+    { NULL, 0, 0, NULL, 0, NULL }
+};
+
+/* the parts of core_schema that need their own conversion */
+typedef struct {
+    ll_settings_t   s;
+    char           *log_level;
+    int64_t         handler_threads;
+} core_conf_t;
+
+static const char *const  top_reserved[] = {
+    "worker_processes", "modules", "routes", NULL
+};
+static const char *const  module_reserved[] = { "name", "path", NULL };
+
+int
+ll__conf_errorf(char *err, size_t n, const config_setting_t *s,
+    const char *fmt, ...)
+{
+    va_list      ap;
+    const char  *file;
+    int          len;
+
+    file = s != NULL ? config_setting_source_file(s) : NULL;
+    len = snprintf(err, n, "%s:%d: ", file ? file : "looklook.conf",
+                   s != NULL ? (int) config_setting_source_line(s) : 0);
+    if (len < 0 || (size_t) len >= n) {
+        return -1;
+    }
+    va_start(ap, fmt);
+    vsnprintf(err + len, n - (size_t) len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+const char *
+ll__conf_type_name(int type)
+{
+    switch (type) {
+    case LL_CONF_STR:      return "string";
+    case LL_CONF_INT:      return "integer";
+    case LL_CONF_BOOL:     return "bool";
+    case LL_CONF_DOUBLE:   return "number";
+    case LL_CONF_DURATION: return "duration";
+    case LL_CONF_NODE:     return "group/list";
+    default:               return "?";
+    }
+}
+
+LL_API int
+ll_parse_duration(const char *s, int64_t *ms)
+{
+    static const struct { const char *u; double ms; } units[] = {
+        { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+        { "d", 86400000 }
+    };
+    double   total = 0, v;
+    char    *end;
+    size_t   i, ulen;
+    int      parts = 0;
+
+    while (isspace((unsigned char) *s)) {
+        s++;
+    }
+    if (*s == '\0') {
+        return -1;
+    }
+    while (*s != '\0') {
+        errno = 0;
+        v = strtod(s, &end);
+        if (end == s || errno != 0 || v < 0 || !isfinite(v)) {
+            return -1;
+        }
+        s = end;
+        if (*s == '\0' && parts == 0) {
+            total = v * 1000;       /* a bare number is seconds */
+            break;
+        }
+        for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+            ulen = strlen(units[i].u);
+            /* "m" must not take the "m" of "ms" */
+            if (strncmp(s, units[i].u, ulen) == 0
+                && !isalpha((unsigned char) s[ulen]))
+            {
+                break;
+            }
+        }
+        if (i == sizeof(units) / sizeof(units[0])) {
+            return -1;
+        }
+        total += v * units[i].ms;
+        s += strlen(units[i].u);
+        parts++;
+    }
+    if (total > 9.2e18) {
+        return -1;
+    }
+    *ms = (int64_t) llround(total);
+    return 0;
+}
+
+static int
+is_reserved(const char *name, const char *const *reserved)
+{
+    for (; reserved != NULL && *reserved != NULL; reserved++) {
+        if (strcmp(name, *reserved) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Convert setting s (or, with s NULL, the default text) for field f. */
+static int
+fill_one(ll_arena_t *a, const config_setting_t *s, const ll_conf_field_t *f,
+    char *out, const config_setting_t *at, const char *prefix, char *err,
+    size_t n)
+{
+    const char  *text;
+    int          t = s != NULL ? config_setting_type(s) : CONFIG_TYPE_NONE;
+    int64_t      i64;
+    double       d;
+    char        *end;
+
+    switch (f->type) {
+    case LL_CONF_STR:
+        if (s != NULL && t != CONFIG_TYPE_STRING) {
+            return ll__conf_errorf(err, n, s, "%s\"%s\" must be a string",
+                                   prefix, f->name);
+        }
+        text = s != NULL ? config_setting_get_string(s) : f->def;
+        if ((*(char **) (out + f->offset) = ll__arena_strdup(a, text)) == NULL) {
+            return ll__conf_errorf(err, n, at, "out of memory");
+        }
+        return 0;
+
+    case LL_CONF_INT:
+        if (s == NULL) {
+            errno = 0;
+            i64 = strtoll(f->def, &end, 10);
+            if (errno != 0 || *end != '\0') {
+                return ll__conf_errorf(err, n, at, "%sbad default for \"%s\"",
+                                       prefix, f->name);
+            }
+        } else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
+            i64 = config_setting_get_int64(s);
+        } else {
+            return ll__conf_errorf(err, n, s, "%s\"%s\" must be an integer",
+                                   prefix, f->name);
+        }
+        *(int64_t *) (out + f->offset) = i64;
+        return 0;
+
+    case LL_CONF_BOOL:
+        if (s == NULL) {
+            *(int *) (out + f->offset) = strcmp(f->def, "true") == 0
+                                         || strcmp(f->def, "1") == 0;
+        } else if (t == CONFIG_TYPE_BOOL) {
+            *(int *) (out + f->offset) = config_setting_get_bool(s);
+        } else {
+            return ll__conf_errorf(err, n, s, "%s\"%s\" must be true or false",
+                                   prefix, f->name);
+        }
+        return 0;
+
+    case LL_CONF_DOUBLE:
+        if (s == NULL) {
+            d = strtod(f->def, NULL);
+        } else if (t == CONFIG_TYPE_FLOAT) {
+            d = config_setting_get_float(s);
+        } else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
+            d = (double) config_setting_get_int64(s);
+        } else {
+            return ll__conf_errorf(err, n, s, "%s\"%s\" must be a number",
+                                   prefix, f->name);
+        }
+        *(double *) (out + f->offset) = d;
+        return 0;
+
+    case LL_CONF_DURATION:
+        if (s == NULL) {
+            text = f->def;
+        } else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
+            i64 = config_setting_get_int64(s);
+            if (i64 < 0 || i64 > INT64_MAX / 1000) {
+                goto bad_duration;
+            }
+            *(int64_t *) (out + f->offset) = i64 * 1000;
+            return 0;
+        } else if (t == CONFIG_TYPE_FLOAT) {
+            d = config_setting_get_float(s);
+            if (!(d >= 0 && d < 9.2e15)) {
+                goto bad_duration;
+            }
+            *(int64_t *) (out + f->offset) = (int64_t) llround(d * 1000);
+            return 0;
+        } else if (t == CONFIG_TYPE_STRING) {
+            text = config_setting_get_string(s);
+        } else {
+            goto bad_duration;
+        }
+        if (ll_parse_duration(text, (int64_t *) (out + f->offset)) == 0) {
+            return 0;
+        }
+    bad_duration:
+        return ll__conf_errorf(err, n, s != NULL ? s : at,
+                               "%s\"%s\" must be a duration such as 30 or "
+                               "\"250ms\", \"30s\", \"5m\", \"1h30m\"",
+                               prefix, f->name);
+
+    case LL_CONF_NODE:
+        if (s != NULL && t != CONFIG_TYPE_GROUP && t != CONFIG_TYPE_LIST
+            && t != CONFIG_TYPE_ARRAY)
+        {
+            return ll__conf_errorf(err, n, s,
+                                   "%s\"%s\" must be a group { } or a list ( )",
+                                   prefix, f->name);
+        }
+        *(const config_setting_t **) (out + f->offset) = s;
+        return 0;
+
+    default:
+        return ll__conf_errorf(err, n, at, "%sbad schema type for \"%s\"",
+                               prefix, f->name);
+    }
+}
+
+int
+ll__conf_fill(ll_arena_t *a, const config_setting_t *group,
+    const ll_conf_field_t *schema, void *out, const char *prefix,
+    const char *const *reserved, char *err, size_t n)
+{
+    const ll_conf_field_t  *f;
+    config_setting_t       *s;
+    const char             *name;
+    int                     i, len;
+
+    if (config_setting_type(group) != CONFIG_TYPE_GROUP) {
+        return ll__conf_errorf(err, n, group, "%sexpected a group { ... }",
+                               prefix);
+    }
+    len = config_setting_length(group);
+    for (i = 0; i < len; i++) {
+        s = config_setting_get_elem(group, (unsigned) i);
+        name = config_setting_name(s);
+        if (is_reserved(name, reserved)) {
+            continue;
+        }
+        for (f = schema; f != NULL && f->name != NULL; f++) {
+            if (strcmp(f->name, name) == 0) {
+                break;
+            }
+        }
+        if (f == NULL || f->name == NULL) {
+            return ll__conf_errorf(err, n, s, "%sunknown setting \"%s\"",
+                                   prefix, name);
+        }
+    }
+    for (f = schema; f != NULL && f->name != NULL; f++) {
+        s = config_setting_get_member(group, f->name);
+        if (s == NULL && (f->flags & LL_CONF_REQUIRED)) {
+            return ll__conf_errorf(err, n, group,
+                                   "%smissing required setting \"%s\"",
+                                   prefix, f->name);
+        }
+        if (s == NULL && (f->def == NULL || f->type == LL_CONF_NODE)) {
+            continue;       /* stays zero / NULL */
+        }
+        if (fill_one(a, s, f, out, group, prefix, err, n) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+load_settings(ll_conf_t *c, char *err, size_t n)
+{
+    config_setting_t  *root = config_root_setting(&c->cfg), *s;
+    core_conf_t        cc = { 0 };
+    ll_conf_field_t    schema[sizeof(core_schema) / sizeof(core_schema[0])];
+    size_t             i;
+    long               ncpu;
+
+    /* log_level and handler_threads land in cc, not in ll_settings_t */
+    memcpy(schema, core_schema, sizeof(schema));
+    for (i = 0; schema[i].name != NULL; i++) {
+        if (strcmp(schema[i].name, "log_level") == 0) {
+            schema[i].offset = offsetof(core_conf_t, log_level);
+        } else if (strcmp(schema[i].name, "handler_threads") == 0) {
+            schema[i].offset = offsetof(core_conf_t, handler_threads);
+        }
+    }
+    if (ll__conf_fill(&c->arena, root, schema, &cc, "", top_reserved, err, n)
+        != 0)
+    {
+        return -1;
+    }
+    c->settings = cc.s;
+
+    c->settings.log_level = ll__log_level_parse(cc.log_level);
+    if (c->settings.log_level < 0) {
+        return ll__conf_errorf(err, n, config_lookup(&c->cfg, "log_level"),
+                               "\"log_level\" must be err, warn, info or debug");
+    }
+    if (cc.handler_threads < 1 || cc.handler_threads > 4096) {
+        return ll__conf_errorf(err, n, config_lookup(&c->cfg, "handler_threads"),
+                               "\"handler_threads\" must be 1 to 4096");
+    }
+    c->settings.handler_threads = (int) cc.handler_threads;
+
+    ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    c->settings.worker_processes = ncpu > 0 ? (int) ncpu : 1;
+    s = config_lookup(&c->cfg, "worker_processes");
+    if (s != NULL) {
+        if (config_setting_type(s) == CONFIG_TYPE_INT
+            && config_setting_get_int(s) >= 1
+            && config_setting_get_int(s) <= 1024)
+        {
+            c->settings.worker_processes = config_setting_get_int(s);
+        } else if (config_setting_type(s) != CONFIG_TYPE_STRING
+                   || strcmp(config_setting_get_string(s), "auto") != 0)
+        {
+            return ll__conf_errorf(err, n, s, "\"worker_processes\" must be "
+                                   "an integer from 1 to 1024 or \"auto\"");
+        }
+    }
+
+    if (c->settings.status_file == NULL) {
+        const char  *slash = strrchr(c->settings.pid_file, '/');
+        size_t       dirlen = slash ? (size_t) (slash - c->settings.pid_file) + 1 : 0;
+        char        *p = malloc(dirlen + sizeof("looklook.status"));
+
+        if (ll__arena_add(&c->arena, p) == NULL) {
+            return ll__conf_errorf(err, n, root, "out of memory");
+        }
+        memcpy(p, c->settings.pid_file, dirlen);
+        strcpy(p + dirlen, "looklook.status");
+        c->settings.status_file = p;
+    }
+    return 0;
+}
+
+static int
+load_modules(ll_conf_t *c, char *err, size_t n)
+{
+    config_setting_t  *list, *m, *name, *path;
+    int                i, j, len;
+
+    list = config_lookup(&c->cfg, "modules");
+    if (list == NULL) {
+        return 0;
+    }
+    if (config_setting_type(list) != CONFIG_TYPE_LIST) {
+        return ll__conf_errorf(err, n, list, "\"modules\" must be a list ( "
+                               "{ name = ...; path = ...; }, ... )");
+    }
+    len = config_setting_length(list);
+    c->modules = ll__arena_add(&c->arena,
+                               calloc((size_t) len + 1, sizeof(ll_conf_module_t)));
+    if (c->modules == NULL) {
+        return ll__conf_errorf(err, n, list, "out of memory");
+    }
+    for (i = 0; i < len; i++) {
+        m = config_setting_get_elem(list, (unsigned) i);
+        if (config_setting_type(m) != CONFIG_TYPE_GROUP) {
+            return ll__conf_errorf(err, n, m, "a module entry must be a group "
+                                   "{ name = ...; path = ...; }");
+        }
+        name = config_setting_get_member(m, "name");
+        if (name == NULL) {
+            return ll__conf_errorf(err, n, m, "module entry without a name");
+        }
+        if (config_setting_type(name) != CONFIG_TYPE_STRING
+            || config_setting_get_string(name)[0] == '\0'
+            || strchr(config_setting_get_string(name), ':') != NULL)
+        {
+            return ll__conf_errorf(err, n, name, "module \"name\" must be a "
+                                   "non-empty string without ':'");
+        }
+        path = config_setting_get_member(m, "path");
+        if (path != NULL && (config_setting_type(path) != CONFIG_TYPE_STRING
+                             || config_setting_get_string(path)[0] == '\0'))
+        {
+            return ll__conf_errorf(err, n, path, "module \"%s\": \"path\" must "
+                                   "be a non-empty string",
+                                   config_setting_get_string(name));
+        }
+        c->modules[i].name = config_setting_get_string(name);
+        c->modules[i].path = path ? config_setting_get_string(path) : NULL;
+        c->modules[i].group = m;
+        c->modules[i].line = (int) config_setting_source_line(m);
+        for (j = 0; j < i; j++) {
+            if (strcmp(c->modules[j].name, c->modules[i].name) == 0) {
+                return ll__conf_errorf(err, n, name, "module \"%s\" is already "
+                                       "defined (line %d)", c->modules[i].name,
+                                       c->modules[j].line);
+            }
+        }
+    }
+    c->nmodules = len;
+    return 0;
+}
+
+static int
+load_routes(ll_conf_t *c, char *err, size_t n)
+{
+    static const ll_conf_field_t  route_schema[] = {
+        { "from", LL_CONF_STR, LL_CONF_REQUIRED, NULL,
+          offsetof(ll_conf_route_t, from), "source:type pattern" },
+        { "to", LL_CONF_STR, LL_CONF_REQUIRED, NULL,
+          offsetof(ll_conf_route_t, to), "handler module" },
+        { NULL, 0, 0, NULL, 0, NULL }
+    };
+    config_setting_t  *list, *r;
+    int                i, len;
+
+    list = config_lookup(&c->cfg, "routes");
+    if (list == NULL) {
+        return 0;
+    }
+    if (config_setting_type(list) != CONFIG_TYPE_LIST) {
+        return ll__conf_errorf(err, n, list, "\"routes\" must be a list ( "
+                               "{ from = ...; to = ...; }, ... )");
+    }
+    len = config_setting_length(list);
+    c->routes = ll__arena_add(&c->arena,
+                              calloc((size_t) len + 1, sizeof(ll_conf_route_t)));
+    if (c->routes == NULL) {
+        return ll__conf_errorf(err, n, list, "out of memory");
+    }
+    for (i = 0; i < len; i++) {
+        r = config_setting_get_elem(list, (unsigned) i);
+        if (ll__conf_fill(&c->arena, r, route_schema, &c->routes[i], "route: ",
+                          NULL, err, n) != 0)
+        {
+            return -1;
+        }
+        c->routes[i].line = (int) config_setting_source_line(r);
+        if (strchr(c->routes[i].from, ':') == NULL) {
+            return ll__conf_errorf(err, n, config_setting_get_member(r, "from"),
+                                   "route: \"from\" must be \"module:type\", "
+                                   "e.g. \"redisq:defer:homestay_order:close\"");
+        }
+    }
+    c->nroutes = len;
+    return 0;
+}
+
+ll_conf_t *
+ll__conf_load(const char *path, char *err, size_t n)
+{
+    ll_conf_t  *c;
+
+    c = calloc(1, sizeof(ll_conf_t));
+    if (c == NULL || (c->path = strdup(path)) == NULL) {
+        free(c);
+        snprintf(err, n, "%s: out of memory", path);
+        return NULL;
+    }
+    config_init(&c->cfg);
+    if (config_read_file(&c->cfg, path) != CONFIG_TRUE) {
+        if (config_error_type(&c->cfg) == CONFIG_ERR_FILE_IO) {
+            snprintf(err, n, "%s: cannot read: %s", path, strerror(errno));
+        } else {
+            snprintf(err, n, "%s:%d: %s",
+                     config_error_file(&c->cfg) ? config_error_file(&c->cfg)
+                                                : path,
+                     config_error_line(&c->cfg), config_error_text(&c->cfg));
+        }
+        goto failed;
+    }
+    if (load_settings(c, err, n) != 0 || load_modules(c, err, n) != 0
+        || load_routes(c, err, n) != 0)
+    {
+        goto failed;
+    }
+    return c;
+
+failed:
+    ll__conf_free(c);
+    return NULL;
+}
+
+void
+ll__conf_free(ll_conf_t *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    config_destroy(&c->cfg);
+    ll__arena_free(&c->arena);
+    free(c->path);
+    free(c);
+}
+
+/* ---- the node API for modules ------------------------------------------ */
+
+LL_API int
+ll_conf_count(const ll_conf_node_t *n)
+{
+    return n != NULL ? config_setting_length(S(n)) : 0;
+}
+
+LL_API const ll_conf_node_t *
+ll_conf_at(const ll_conf_node_t *n, int i)
+{
+    if (n == NULL || i < 0) {
+        return NULL;
+    }
+    return (const ll_conf_node_t *) config_setting_get_elem(S(n), (unsigned) i);
+}
+
+LL_API const ll_conf_node_t *
+ll_conf_get(const ll_conf_node_t *n, const char *key)
+{
+    if (n == NULL || config_setting_type(S(n)) != CONFIG_TYPE_GROUP) {
+        return NULL;
+    }
+    return (const ll_conf_node_t *) config_setting_get_member(S(n), key);
+}
+
+LL_API const char *
+ll_conf_key(const ll_conf_node_t *n)
+{
+    return n != NULL ? config_setting_name(S(n)) : NULL;
+}
+
+LL_API const char *
+ll_conf_file(const ll_conf_node_t *n)
+{
+    return n != NULL ? config_setting_source_file(S(n)) : NULL;
+}
+
+LL_API int
+ll_conf_line(const ll_conf_node_t *n)
+{
+    return n != NULL ? (int) config_setting_source_line(S(n)) : 0;
+}
+
+LL_API const char *
+ll_conf_str(const ll_conf_node_t *n)
+{
+    if (n == NULL || config_setting_type(S(n)) != CONFIG_TYPE_STRING) {
+        return NULL;
+    }
+    return config_setting_get_string(S(n));
+}
+
+LL_API int
+ll_conf_int(const ll_conf_node_t *n, int64_t *v)
+{
+    if (n == NULL || (config_setting_type(S(n)) != CONFIG_TYPE_INT
+                      && config_setting_type(S(n)) != CONFIG_TYPE_INT64))
+    {
+        return -1;
+    }
+    *v = config_setting_get_int64(S(n));
+    return 0;
+}
+
+LL_API int
+ll_conf_double(const ll_conf_node_t *n, double *v)
+{
+    int64_t  i;
+
+    if (n != NULL && config_setting_type(S(n)) == CONFIG_TYPE_FLOAT) {
+        *v = config_setting_get_float(S(n));
+        return 0;
+    }
+    if (ll_conf_int(n, &i) != 0) {
+        return -1;
+    }
+    *v = (double) i;
+    return 0;
+}
+
+LL_API int
+ll_conf_duration(const ll_conf_node_t *n, int64_t *ms)
+{
+    static const ll_conf_field_t  f = { "value", LL_CONF_DURATION, 0, NULL,
+                                        0, NULL };
+    ll_arena_t  none = { 0 };
+    char        err[8];
+
+    if (n == NULL) {
+        return -1;
+    }
+    return fill_one(&none, S(n), &f, (char *) ms, S(n), "", err, sizeof(err));
+}
+
+static int
+fill_instance(ll_instance_t *in, const config_setting_t *group,
+    const ll_conf_field_t *schema, void *out, const char *const *reserved,
+    char *err, size_t n)
+{
+    char  prefix[160];
+
+    snprintf(prefix, sizeof(prefix), "module \"%s\": ", in->name);
+    return ll__conf_fill(&in->arena, group, schema, out, prefix, reserved,
+                         err, n);
+}
+
+int
+ll__conf_fill_module(ll_instance_t *in, const config_setting_t *group,
+    char *err, size_t n)
+{
+    return fill_instance(in, group, in->mod->conf, in->conf, module_reserved,
+                         err, n);
+}
+
+LL_API int
+ll_conf_fill(ll_instance_t *in, const ll_conf_node_t *group,
+    const ll_conf_field_t *schema, void *out, char *err, size_t errlen)
+{
+    if (group == NULL) {
+        return ll__conf_errorf(err, errlen, NULL, "module \"%s\": no group",
+                               in->name);
+    }
+    return fill_instance(in, S(group), schema, out, NULL, err, errlen);
+}
+
+LL_API int
+ll_conf_error(char *err, size_t errlen, const ll_conf_node_t *n,
+    const char *fmt, ...)
+{
+    char     msg[LL_ERRLEN];
+    va_list  ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return ll__conf_errorf(err, errlen, S(n), "%s", msg);
+}

@@ -1,0 +1,171 @@
+/*
+ * looklook core: internal types shared by the core's files.  Nothing here
+ * is visible to modules (the core is built -fvisibility=hidden; only the
+ * LL_API functions of include/looklook/ll_api.h are exported).
+ */
+#ifndef LL_CORE_H_INCLUDED
+#define LL_CORE_H_INCLUDED
+
+#include <libconfig.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <looklook/looklook.h>
+#include "ll_auto_config.h"
+
+#define LL_ERRLEN  1024
+
+typedef struct ll_pool_s     ll_pool_t;
+typedef struct ll_metric_s   ll_metric_t;
+
+/* Allocations owned by one instance (or the cycle), freed together. */
+typedef struct {
+    void          **ptr;
+    size_t          n, cap;
+} ll_arena_t;
+
+void *ll__arena_add(ll_arena_t *a, void *p);    /* takes p; NULL if out of memory */
+char *ll__arena_strdup(ll_arena_t *a, const char *s);
+void  ll__arena_free(ll_arena_t *a);
+
+/* The core settings of one generation (top level of looklook.conf). */
+typedef struct {
+    int             worker_processes;
+    char           *pid_file;
+    char           *error_log;
+    int             log_level;
+    int64_t         shutdown_timeout_ms;
+    int             handler_threads;
+    char           *module_dir;
+    char           *status_file;
+    int64_t         ready_timeout_ms;
+} ll_settings_t;
+
+/* One `modules` entry as written, before loading. */
+typedef struct {
+    const char             *name;
+    const char             *path;       /* as written */
+    config_setting_t       *group;
+    int                     line;
+} ll_conf_module_t;
+
+typedef struct {
+    const char             *from;       /* "instance:pattern" */
+    const char             *to;
+    int                     line;
+} ll_conf_route_t;
+
+/* A parsed looklook.conf; config_t stays alive for the module settings. */
+typedef struct {
+    config_t                cfg;
+    char                   *path;       /* as given on the command line */
+    ll_settings_t           settings;
+    ll_conf_module_t       *modules;
+    int                     nmodules;
+    ll_conf_route_t        *routes;
+    int                     nroutes;
+    ll_arena_t              arena;
+} ll_conf_t;
+
+typedef struct ll_cycle_s  ll_cycle_t;
+
+struct ll_instance_s {
+    const ll_module_t      *mod;
+    char                   *name;
+    char                   *path;       /* resolved */
+    int                     line;
+    void                   *conf;       /* the filled schema struct */
+    void                   *data;       /* ll_set_data */
+    ll_cycle_t             *cycle;
+    ll_arena_t              arena;      /* conf strings, conf struct */
+    unsigned                inited:1;
+    unsigned                started:1;
+};
+
+typedef struct {
+    char                   *from;       /* full pattern "src:type" */
+    int                     exact;
+    ll_instance_t          *to;
+    ll_metric_t            *metric;
+} ll_route_t;
+
+typedef struct {
+    const char             *name;
+    const void             *svc;
+    ll_instance_t          *owner;
+} ll_service_t;
+
+/* One generation as a worker (or the -t check) holds it. */
+struct ll_cycle_s {
+    ll_conf_t              *conf;
+    ll_instance_t         **inst;
+    int                     ninst;
+    ll_route_t             *routes;
+    int                     nroutes;
+    ll_metric_t            *unrouted;
+    ll_service_t           *services;
+    int                     nservices;
+    ll_pool_t              *pool;
+    int                     worker_id;
+    int                     worker_count;
+    unsigned                generation;
+    int64_t                 shutdown_deadline;
+};
+
+extern ll_cycle_t *ll_cycle;        /* this process's generation */
+
+/* ll_conf.c */
+ll_conf_t *ll__conf_load(const char *path, char *err, size_t n);
+void       ll__conf_free(ll_conf_t *c);
+int        ll__conf_fill(ll_arena_t *a, const config_setting_t *group,
+    const ll_conf_field_t *schema, void *out, const char *prefix,
+    const char *const *reserved, char *err, size_t n);
+int        ll__conf_fill_module(ll_instance_t *in,
+    const config_setting_t *group, char *err, size_t n);
+int        ll__conf_errorf(char *err, size_t n, const config_setting_t *s,
+    const char *fmt, ...) LL_PRINTF(4, 5);
+const char *ll__conf_type_name(int type);
+
+/* ll_loader.c */
+const ll_module_t *ll__module_open(const char *path, char *err, size_t n);
+char      *ll__module_path(const char *module_dir, const char *path);
+
+/* ll_cycle.c */
+ll_cycle_t *ll__cycle_create(ll_conf_t *conf, char *err, size_t n);
+int        ll__cycle_start(ll_cycle_t *c, char *err, size_t n);
+void       ll__cycle_stop(ll_cycle_t *c);
+void       ll__cycle_destroy(ll_cycle_t *c);
+
+/* ll_router.c */
+int        ll__routes_build(ll_cycle_t *c, char *err, size_t n);
+ll_route_t *ll__route_find(ll_cycle_t *c, const char *source,
+    const char *type);
+int        ll__glob(const char *pattern, const char *s);
+
+/* ll_pool.c */
+ll_pool_t *ll__pool_create(ll_cycle_t *c, int threads, char *err, size_t n);
+int        ll__pool_stop(ll_pool_t *p, int64_t deadline_ms);  /* 0: joined */
+
+/* ll_metrics.c */
+int        ll__metrics_open(const char *path, int create);
+ll_metric_t *ll__metric_slot(const char *name);
+void       ll__metric_add(ll_metric_t *m, int outcome, int64_t us, int received);
+int        ll__metrics_print(const char *path, FILE *out);
+
+/* ll_log.c */
+int        ll__log_open(const char *path, char *err, size_t n);
+void       ll__log_set(int level, const char *who);
+int        ll__log_level_parse(const char *s);
+void       ll__log_core(int level, const char *fmt, ...) LL_PRINTF(2, 3);
+
+/* ll_master.c, ll_worker.c */
+int        ll__master_run(const char *conf_path);
+void       ll__worker_run(const char *conf_path, unsigned generation,
+    int slot, int count, int ready_fd) __attribute__((noreturn));
+int        ll__check(const char *conf_path, char *err, size_t n);
+
+int64_t    ll__mono_ms(void);
+
+#endif /* LL_CORE_H_INCLUDED */

@@ -1,0 +1,401 @@
+/*
+ * A cycle is one generation of modules inside one process: loaded, their
+ * settings checked and filled, initialised, routed, started, stopped.  The
+ * -t check and the reload check build one and destroy it without starting;
+ * a worker builds one and runs it until it exits.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ll_core.h"
+
+ll_cycle_t  *ll_cycle;
+
+/* Does err already say "FILE:LINE: ..."?  Then it is passed through. */
+static int
+has_location(const char *err)
+{
+    const char  *p = strchr(err, ':');
+
+    if (p == NULL || p == err || strchr(err, ' ') < p) {
+        return 0;
+    }
+    for (p++; *p >= '0' && *p <= '9'; p++) { /* void */ }
+    return *p == ':' && p[-1] != ':';
+}
+
+static ll_instance_t *
+instance_load(ll_cycle_t *c, const ll_conf_module_t *cm, char *err, size_t n)
+{
+    ll_instance_t  *in;
+    char            e[LL_ERRLEN];
+    const char     *path = cm->path;
+    char           *def = NULL;
+
+    in = calloc(1, sizeof(ll_instance_t));
+    if (in == NULL) {
+        ll__conf_errorf(err, n, cm->group, "out of memory");
+        return NULL;
+    }
+    in->cycle = c;
+    in->line = cm->line;
+    in->name = ll__arena_strdup(&in->arena, cm->name);
+    if (path == NULL) {
+        if (asprintf(&def, "%s.so", cm->name) < 0) {
+            def = NULL;
+        }
+        path = def;
+    }
+    in->path = path ? ll__arena_add(&in->arena,
+                                    ll__module_path(c->conf->settings.module_dir,
+                                                    path))
+                    : NULL;
+    free(def);
+    if (in->name == NULL || in->path == NULL) {
+        ll__conf_errorf(err, n, cm->group, "out of memory");
+        goto failed;
+    }
+    in->mod = ll__module_open(in->path, e, sizeof(e));
+    if (in->mod == NULL) {
+        ll__conf_errorf(err, n, cm->group, "module \"%s\": %s", cm->name, e);
+        goto failed;
+    }
+    in->conf = ll__arena_add(&in->arena, calloc(1, in->mod->conf_size + 1));
+    if (in->conf == NULL) {
+        ll__conf_errorf(err, n, cm->group, "out of memory");
+        goto failed;
+    }
+    if (ll__conf_fill_module(in, cm->group, err, n) != 0) {
+        goto failed;
+    }
+    return in;
+
+failed:
+    ll__arena_free(&in->arena);
+    free(in);
+    return NULL;
+}
+
+ll_cycle_t *
+ll__cycle_create(ll_conf_t *conf, char *err, size_t n)
+{
+    ll_cycle_t     *c;
+    ll_instance_t  *in;
+    char            e[LL_ERRLEN];
+    int             i;
+
+    c = calloc(1, sizeof(ll_cycle_t));
+    if (c == NULL
+        || (c->inst = calloc((size_t) conf->nmodules + 1,
+                             sizeof(ll_instance_t *))) == NULL)
+    {
+        free(c);
+        snprintf(err, n, "%s: out of memory", conf->path);
+        return NULL;
+    }
+    c->conf = conf;
+    c->worker_count = 1;
+    c->generation = 1;
+    ll_cycle = c;
+
+    /* load and check everything before any init runs */
+    for (i = 0; i < conf->nmodules; i++) {
+        in = instance_load(c, &conf->modules[i], err, n);
+        if (in == NULL) {
+            goto failed;
+        }
+        c->inst[c->ninst++] = in;
+    }
+    if (ll__routes_build(c, err, n) != 0) {
+        goto failed;
+    }
+    for (i = 0; i < c->ninst; i++) {
+        in = c->inst[i];
+        if (in->mod->init == NULL) {
+            in->inited = 1;
+            continue;
+        }
+        e[0] = '\0';
+        if (in->mod->init(in, in->conf, e, sizeof(e)) != 0) {
+            if (has_location(e)) {
+                snprintf(err, n, "%s", e);
+            } else {
+                ll__conf_errorf(err, n, conf->modules[i].group,
+                                "module \"%s\": %s", in->name,
+                                e[0] ? e : "init failed");
+            }
+            goto failed;
+        }
+        in->inited = 1;
+    }
+    return c;
+
+failed:
+    ll__cycle_destroy(c);
+    return NULL;
+}
+
+int
+ll__cycle_start(ll_cycle_t *c, char *err, size_t n)
+{
+    ll_instance_t  *in;
+    char            e[LL_ERRLEN];
+    int             i;
+
+    for (i = 0; i < c->ninst; i++) {
+        in = c->inst[i];
+        if (in->mod->start == NULL) {
+            in->started = 1;
+            continue;
+        }
+        e[0] = '\0';
+        if (in->mod->start(in, e, sizeof(e)) != 0) {
+            snprintf(err, n, "module \"%s\": start failed: %s", in->name,
+                     e[0] ? e : "no reason given");
+            return -1;
+        }
+        in->started = 1;
+        ll__log_core(LL_LOG_DEBUG, "module \"%s\" started", in->name);
+    }
+    return 0;
+}
+
+static void
+stop_kind(ll_cycle_t *c, int mq)
+{
+    ll_instance_t  *in;
+    int             i;
+
+    for (i = c->ninst - 1; i >= 0; i--) {
+        in = c->inst[i];
+        if (!in->started || (in->mod->kind == LL_KIND_MQ) != mq) {
+            continue;
+        }
+        if (in->mod->stop != NULL) {
+            in->mod->stop(in);
+        }
+        in->started = 0;
+    }
+}
+
+/*
+ * mq modules first: they stop intake and finish or give back what the
+ * handlers hold, while the handlers and the services they use still run.
+ */
+void
+ll__cycle_stop(ll_cycle_t *c)
+{
+    int  joined = 1;
+
+    stop_kind(c, 1);
+    if (c->pool != NULL) {
+        joined = ll__pool_stop(c->pool, c->shutdown_deadline) == 0;
+        c->pool = NULL;
+    }
+    if (!joined) {
+        /* a handler is still running module code: fini would pull the
+         * ground from under it; the process exits instead */
+        ll__log_core(LL_LOG_WARN, "handlers still running at the shutdown "
+                     "deadline; exiting without fini");
+        c->ninst = 0;
+        return;
+    }
+    stop_kind(c, 0);
+}
+
+void
+ll__cycle_destroy(ll_cycle_t *c)
+{
+    ll_instance_t  *in;
+    int             i;
+
+    if (c == NULL) {
+        return;
+    }
+    for (i = c->ninst - 1; i >= 0; i--) {
+        in = c->inst[i];
+        if (in->inited && in->mod->fini != NULL) {
+            in->mod->fini(in);
+        }
+        ll__arena_free(&in->arena);
+        free(in);
+    }
+    for (i = 0; i < c->nroutes; i++) {
+        free(c->routes[i].from);
+    }
+    free(c->routes);
+    free(c->services);
+    free(c->inst);
+    if (ll_cycle == c) {
+        ll_cycle = NULL;
+    }
+    free(c);
+}
+
+/* ---- the instance API -------------------------------------------------- */
+
+LL_API const char *
+ll_instance_name(const ll_instance_t *in)
+{
+    return in->name;
+}
+
+LL_API void
+ll_set_data(ll_instance_t *in, void *data)
+{
+    in->data = data;
+}
+
+LL_API void *
+ll_get_data(const ll_instance_t *in)
+{
+    return in->data;
+}
+
+LL_API int
+ll_worker_id(const ll_instance_t *in)
+{
+    return in->cycle->worker_id;
+}
+
+LL_API int
+ll_worker_count(const ll_instance_t *in)
+{
+    return in->cycle->worker_count;
+}
+
+LL_API unsigned
+ll_generation(const ll_instance_t *in)
+{
+    return in->cycle->generation;
+}
+
+LL_API int64_t
+ll_now_ms(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+ll__mono_ms(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+LL_API int64_t
+ll_shutdown_deadline(const ll_instance_t *in)
+{
+    return in->cycle->shutdown_deadline;
+}
+
+/* ---- services ---------------------------------------------------------- */
+
+LL_API int
+ll_service_offer(ll_instance_t *in, const char *name, const void *svc)
+{
+    ll_cycle_t    *c = in->cycle;
+    ll_service_t  *s;
+    int            i;
+
+    for (i = 0; i < c->nservices; i++) {
+        if (strcmp(c->services[i].name, name) == 0) {
+            ll_log(in, LL_LOG_ERR, "service \"%s\" is already offered by "
+                   "module \"%s\"", name, c->services[i].owner->name);
+            return -1;
+        }
+    }
+    s = realloc(c->services, ((size_t) c->nservices + 1) * sizeof(*s));
+    if (s == NULL) {
+        return -1;
+    }
+    c->services = s;
+    s[c->nservices].name = ll__arena_strdup(&in->arena, name);
+    if (s[c->nservices].name == NULL) {
+        return -1;
+    }
+    s[c->nservices].svc = svc;
+    s[c->nservices].owner = in;
+    c->nservices++;
+    return 0;
+}
+
+LL_API const void *
+ll_service_get(const ll_instance_t *in, const char *name)
+{
+    const ll_cycle_t  *c = in->cycle;
+    int                i;
+
+    for (i = 0; i < c->nservices; i++) {
+        if (strcmp(c->services[i].name, name) == 0) {
+            return c->services[i].svc;
+        }
+    }
+    return NULL;
+}
+
+/* ---- handing messages to another module -------------------------------- */
+
+static int
+result_vset(ll_result_t *res, int outcome, const char *fmt, va_list ap)
+{
+    vsnprintf(res->error, sizeof(res->error), fmt, ap);
+    return outcome;
+}
+
+LL_API int
+ll_retry(ll_result_t *res, int64_t delay_ms, const char *fmt, ...)
+{
+    va_list  ap;
+    int      r;
+
+    res->retry_delay_ms = delay_ms;
+    va_start(ap, fmt);
+    r = result_vset(res, LL_RETRY, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+LL_API int
+ll_fail(ll_result_t *res, const char *fmt, ...)
+{
+    va_list  ap;
+    int      r;
+
+    va_start(ap, fmt);
+    r = result_vset(res, LL_FAIL, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+LL_API int
+ll_send(ll_instance_t *from, const char *to, const ll_msg_t *msg,
+    ll_result_t *res)
+{
+    ll_cycle_t     *c = from->cycle;
+    ll_instance_t  *in;
+    int             i;
+
+    res->error[0] = '\0';
+    res->id[0] = '\0';
+    res->retry_delay_ms = -1;
+    for (i = 0; i < c->ninst; i++) {
+        in = c->inst[i];
+        if (strcmp(in->name, to) != 0) {
+            continue;
+        }
+        if (in->mod->handle == NULL) {
+            return ll_fail(res, "module \"%s\" takes no messages", to);
+        }
+        return in->mod->handle(in, msg, res);
+    }
+    return ll_fail(res, "no module \"%s\" is loaded", to);
+}

@@ -1,0 +1,77 @@
+/*
+ * Loading a module .so: RTLD_NOW so a missing symbol fails here and not in
+ * the middle of a handler, RTLD_LOCAL so two modules never interpose each
+ * other's symbols.  Modules are never dlclosed: a worker is a process of
+ * its own, and a reload starts new workers that load the files afresh.
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ll_core.h"
+
+/* the descriptor fields every ABI 1.x module has */
+#define LL_MODULE_MIN_SIZE  offsetof(ll_module_t, spare)
+
+char *
+ll__module_path(const char *module_dir, const char *path)
+{
+    char  *p;
+
+    if (path[0] == '/' || module_dir == NULL || module_dir[0] == '\0') {
+        return strdup(path);
+    }
+    if (asprintf(&p, "%s/%s", module_dir, path) < 0) {
+        return NULL;
+    }
+    return p;
+}
+
+const ll_module_t *
+ll__module_open(const char *path, char *err, size_t n)
+{
+    void               *dl;
+    const ll_module_t  *m;
+    const char         *e;
+
+    dlerror();
+    dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (dl == NULL) {
+        e = dlerror();
+        snprintf(err, n, "cannot load %s: %s", path, e ? e : "dlopen() failed");
+        return NULL;
+    }
+    m = dlsym(dl, LL_MODULE_SYMBOL);
+    if (m == NULL) {
+        snprintf(err, n, "cannot load %s: not a looklook module "
+                 "(no \"" LL_MODULE_SYMBOL "\" symbol)", path);
+        goto refused;
+    }
+    if (m->magic != LL_MODULE_MAGIC) {
+        snprintf(err, n, "cannot load %s: not a looklook module (bad magic)",
+                 path);
+        goto refused;
+    }
+    if (m->abi_major != LL_ABI_MAJOR || m->abi_minor > LL_ABI_MINOR) {
+        snprintf(err, n, "cannot load %s: module ABI %u.%u but this core is "
+                 "%d.%d", path, m->abi_major, m->abi_minor, LL_ABI_MAJOR,
+                 LL_ABI_MINOR);
+        goto refused;
+    }
+    if (m->size < LL_MODULE_MIN_SIZE || m->name == NULL || m->name[0] == '\0'
+        || (m->kind != LL_KIND_MQ && m->kind != LL_KIND_BUSINESS
+            && m->kind != LL_KIND_OTHER))
+    {
+        snprintf(err, n, "cannot load %s: malformed module descriptor "
+                 "(size %u, name %s, kind %u)", path, m->size,
+                 m->name ? m->name : "NULL", m->kind);
+        goto refused;
+    }
+    return m;
+
+refused:
+    /* nothing of it ran: safe to unload */
+    dlclose(dl);
+    return NULL;
+}

@@ -1,0 +1,202 @@
+/*
+ * Metrics shared by every worker: a file mapped MAP_SHARED by the master
+ * before it forks, so all generations add to the same counters, and
+ * `looklook -s status` (or an HTTP exporter later) reads them from
+ * outside.  Slots are claimed without a lock (a process dying mid-claim
+ * must not wedge the others); two workers racing for one name may claim
+ * two slots, which the reader adds up.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ll_core.h"
+
+#define METRICS_MAGIC    0x4c4c4d54U     /* "LLMT" */
+#define METRICS_VERSION  1
+#define METRICS_SLOTS    512
+#define HIST_BUCKETS     16
+
+/* bucket upper bounds in µs (the last is +Inf), Prometheus-style */
+static const uint64_t  bounds[HIST_BUCKETS] = {
+    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000,
+    500000, 1000000, 2500000, 10000000, UINT64_MAX
+};
+
+enum { SLOT_FREE = 0, SLOT_CLAIMING, SLOT_READY };
+
+struct ll_metric_s {
+    uint32_t    state;
+    char        name[252];
+    uint64_t    received, done, retried, failed, revoked;
+    uint64_t    sum_us;
+    uint64_t    hist[HIST_BUCKETS];
+};
+
+typedef struct {
+    uint32_t     magic;
+    uint32_t     version;
+    uint32_t     nslots;
+    uint32_t     pad;
+    ll_metric_t  slot[METRICS_SLOTS];
+} metrics_file_t;
+
+static metrics_file_t  *mf;
+
+int
+ll__metrics_open(const char *path, int create)
+{
+    int   fd;
+
+    fd = open(path, create ? O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC
+                           : O_RDONLY | O_CLOEXEC, 0644);
+    if (fd == -1) {
+        return -1;
+    }
+    if (create && ftruncate(fd, sizeof(metrics_file_t)) != 0) {
+        close(fd);
+        return -1;
+    }
+    mf = mmap(NULL, sizeof(metrics_file_t),
+              create ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (mf == MAP_FAILED) {
+        mf = NULL;
+        return -1;
+    }
+    if (create) {
+        mf->version = METRICS_VERSION;
+        mf->nslots = METRICS_SLOTS;
+        mf->magic = METRICS_MAGIC;
+    }
+    return 0;
+}
+
+ll_metric_t *
+ll__metric_slot(const char *name)
+{
+    ll_metric_t  *m;
+    uint32_t      expected;
+    int           i;
+
+    if (mf == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < METRICS_SLOTS; i++) {
+        m = &mf->slot[i];
+        if (__atomic_load_n(&m->state, __ATOMIC_ACQUIRE) == SLOT_READY
+            && strcmp(m->name, name) == 0)
+        {
+            return m;
+        }
+    }
+    for (i = 0; i < METRICS_SLOTS; i++) {
+        m = &mf->slot[i];
+        expected = SLOT_FREE;
+        if (__atomic_compare_exchange_n(&m->state, &expected, SLOT_CLAIMING, 0,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        {
+            snprintf(m->name, sizeof(m->name), "%s", name);
+            __atomic_store_n(&m->state, SLOT_READY, __ATOMIC_RELEASE);
+            return m;
+        }
+    }
+    return NULL;        /* full: that route goes uncounted */
+}
+
+void
+ll__metric_add(ll_metric_t *m, int outcome, int64_t us, int received)
+{
+    int  b;
+
+    if (m == NULL) {
+        return;
+    }
+    __atomic_add_fetch(&m->received, (uint64_t) received, __ATOMIC_RELAXED);
+    switch (outcome) {
+    case LL_DONE:   __atomic_add_fetch(&m->done, 1, __ATOMIC_RELAXED); break;
+    case LL_RETRY:  __atomic_add_fetch(&m->retried, 1, __ATOMIC_RELAXED); break;
+    case LL_FAIL:   __atomic_add_fetch(&m->failed, 1, __ATOMIC_RELAXED); break;
+    default:        __atomic_add_fetch(&m->revoked, 1, __ATOMIC_RELAXED); break;
+    }
+    if (us < 0) {
+        us = 0;
+    }
+    for (b = 0; (uint64_t) us > bounds[b]; b++) { /* void */ }
+    __atomic_add_fetch(&m->hist[b], 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&m->sum_us, (uint64_t) us, __ATOMIC_RELAXED);
+}
+
+/* the upper bound (ms) of the bucket holding quantile q */
+static double
+quantile(const uint64_t *hist, uint64_t total, double q)
+{
+    uint64_t  seen = 0;
+    int       b;
+
+    if (total == 0) {
+        return 0;
+    }
+    for (b = 0; b < HIST_BUCKETS - 1; b++) {
+        seen += hist[b];
+        if ((double) seen >= q * (double) total) {
+            break;
+        }
+    }
+    return b == HIST_BUCKETS - 1 ? 1e9 : (double) bounds[b] / 1000.0;
+}
+
+int
+ll__metrics_print(const char *path, FILE *out)
+{
+    ll_metric_t   sum[METRICS_SLOTS];
+    ll_metric_t  *m, *s;
+    int           i, j, n = 0, b;
+    uint64_t      total;
+
+    if (ll__metrics_open(path, 0) != 0 || mf->magic != METRICS_MAGIC
+        || mf->version != METRICS_VERSION)
+    {
+        return -1;
+    }
+    for (i = 0; i < METRICS_SLOTS; i++) {
+        m = &mf->slot[i];
+        if (m->state != SLOT_READY) {
+            continue;
+        }
+        for (j = 0; j < n && strcmp(sum[j].name, m->name) != 0; j++) { }
+        if (j == n) {
+            memset(&sum[n], 0, sizeof(sum[n]));
+            memcpy(sum[n].name, m->name, sizeof(m->name));
+            n++;
+        }
+        s = &sum[j];
+        s->received += m->received;
+        s->done += m->done;
+        s->retried += m->retried;
+        s->failed += m->failed;
+        s->revoked += m->revoked;
+        s->sum_us += m->sum_us;
+        for (b = 0; b < HIST_BUCKETS; b++) {
+            s->hist[b] += m->hist[b];
+        }
+    }
+    fprintf(out, "%-56s %9s %9s %8s %8s %8s %8s %8s %8s\n", "route",
+            "received", "done", "retried", "failed", "revoked", "avg_ms",
+            "p50_ms", "p99_ms");
+    for (j = 0; j < n; j++) {
+        s = &sum[j];
+        total = s->done + s->retried + s->failed + s->revoked;
+        fprintf(out, "%-56s %9llu %9llu %8llu %8llu %8llu %8.3f %8.3f %8.3f\n",
+                s->name, (unsigned long long) s->received,
+                (unsigned long long) s->done, (unsigned long long) s->retried,
+                (unsigned long long) s->failed, (unsigned long long) s->revoked,
+                total ? (double) s->sum_us / (double) total / 1000.0 : 0.0,
+                quantile(s->hist, total, 0.5), quantile(s->hist, total, 0.99));
+    }
+    return 0;
+}

@@ -135,8 +135,8 @@ main(int argc, char **argv)
 {
     const char  *conf_arg = LL_CONF_PATH, *prefix = NULL, *sig = NULL;
     const char  *module = NULL;
-    char        *dir, *base, *conf_path, err[LL_ERRLEN];
-    int          opt, test = 0;
+    char        *dir, *base, *abs = NULL, *conf_path, err[LL_ERRLEN];
+    int          opt, test = 0, rc;
 
     opterr = 0;
     while ((opt = getopt(argc, argv, "c:p:ts:m:Vh")) != -1) {
@@ -185,7 +185,7 @@ main(int argc, char **argv)
         return 1;
     }
     if (prefix != NULL) {
-        conf_path = realpath(conf_arg, NULL);
+        conf_path = abs = realpath(conf_arg, NULL);
         if (conf_path == NULL) {
             fprintf(stderr, "looklook: %s: %s\n", conf_arg, strerror(errno));
             return 1;
@@ -200,16 +200,20 @@ main(int argc, char **argv)
     }
 
     if (sig != NULL) {
-        return send_signal(conf_path, sig);
-    }
-    if (test) {
-        if (ll__check(conf_path, err, sizeof(err)) != 0) {
+        rc = send_signal(conf_path, sig);
+    } else if (test) {
+        rc = ll__check(conf_path, err, sizeof(err)) != 0;
+        if (rc != 0) {
             fprintf(stderr, "%s\n", err);
-            return 1;
+        } else {
+            fprintf(stderr, "%s: syntax is ok\n%s: test is successful\n",
+                    conf_path, conf_path);
         }
-        fprintf(stderr, "%s: syntax is ok\n%s: test is successful\n",
-                conf_path, conf_path);
-        return 0;
+    } else {
+        rc = ll__master_run(conf_path);
     }
-    return ll__master_run(conf_path);
+    free(abs);
+    free(dir);
+    free(base);
+    return rc;
 }

@@ -1,0 +1,132 @@
+#!/usr/bin/perl
+# The process model: a master and worker_processes workers; log line
+# format; the master never maps a module; a killed worker is respawned in
+# its slot; a worker crash-looping at start is respawned with back-off.
+
+use strict;
+use warnings;
+use Test::More;
+use Time::HiRes qw(sleep time);
+use LL::Test;
+
+my $LOGLINE = qr/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \[(err|warn|info|debug)\] (\d+) ([^\s:]+): (.*)$/;
+
+# pid => [lines] of out.txt
+sub out_by_pid {
+    my ($path) = @_;
+    my %by;
+    for (split /\n/, ll_slurp($path)) {
+        push @{ $by{$1} }, $_ if /\bpid=(\d+)/;
+    }
+    return \%by;
+}
+
+my $ll = LL::Test::Server->new(conf => <<'EOF');
+worker_processes = 2;
+log_level = "info";
+shutdown_timeout = 3;
+handler_threads = 2;
+modules = (
+  { name = "src"; path = "%%OBJS%%/t/core_source.so"; count = 0; interval = "20ms"; },
+  { name = "sink"; path = "%%OBJS%%/t/core_sink.so"; file = "%%DIR%%/out.txt"; },
+  { name = "fail"; path = "%%OBJS%%/t/core_fail.so"; at = "crash"; when_file = "%%DIR%%/crash"; }
+);
+routes = ( { from = "src:job"; to = "sink"; } );
+EOF
+my $dir = $ll->dir;
+ok($ll->start, 'started') or BAIL_OUT("no generation 1:\n" . $ll->log . ll_slurp("$dir/stderr.log"));
+my $master = $ll->pid;
+
+like($ll->log, qr/\[info\] $master master: generation 1 ready \(2 workers\)$/m,
+     'master logs "generation 1 ready (2 workers)"');
+my @workers = $ll->workers;
+is(scalar @workers, 2, 'two workers');
+is(ll_slurp("$dir/looklook.pid") =~ /^(\d+)\s*$/ ? $1 : '', $master, 'pid file holds the master pid');
+
+# both workers handle messages, each in its own slot
+ok(ll_wait_until(sub { keys %{ out_by_pid("$dir/out.txt") } == 2 }, 10),
+   'both workers handle messages');
+my $by = out_by_pid("$dir/out.txt");
+is_deeply([sort { $a <=> $b } keys %$by], [@workers], 'handled by the two worker pids');
+my %slot = map { my ($s) = $by->{$_}[0] =~ /worker=(\d+)/; ($_ => $s) } keys %$by;
+is_deeply([sort values %slot], [0, 1], 'worker slots 0 and 1');
+like($by->{$workers[0]}[0], qr/^v1 - pid=\d+ gen=1 worker=\d type=job id=g1\.w\d\.\d+$/,
+     'the handler got source, type and id');
+
+# every line of the log has the format, and names its process
+{
+    my @lines = split /\n/, $ll->log;
+    my @bad = grep { !/$LOGLINE/ } @lines;
+    is(scalar @bad, 0, 'every log line: "DATE TIME.ms [level] PID WHO: text"')
+        or diag join "\n", @bad[0 .. ($#bad > 4 ? 4 : $#bad)];
+    my %who_pid;
+    for (@lines) { /$LOGLINE/ and $who_pid{"$3 $2"} = 1 }
+    ok($who_pid{"master $master"}, 'master lines carry the master pid');
+    ok($who_pid{"sink $workers[0]"} || $who_pid{"sink $workers[1]"},
+       'module lines carry the instance name and a worker pid');
+    ok(!$who_pid{"sink $master"}, 'no module line from the master');
+}
+
+# the master never loads a module
+{
+    my @maps = grep { m{\s/\S+\.so\b} && !m{\s/(usr/)?lib} } split /\n/, ll_slurp("/proc/$master/maps");
+    is(scalar @maps, 0, 'the master maps no module') or diag join "\n", @maps;
+    my @wmaps = grep { m{core_sink} } split /\n/, ll_slurp("/proc/$workers[0]/maps");
+    ok(@wmaps > 0 || grep({ /sink/ } split /\n/, ll_slurp("/proc/$workers[0]/maps")),
+       'a worker does map the module (sanity check of the maps test)');
+}
+
+# a worker killed with SIGKILL is respawned, in the same slot
+{
+    my $victim = $workers[0];
+    my $vslot = $slot{$victim};
+    my $from = $ll->log_size;
+    kill 'KILL', $victim;
+    my $new = ll_wait_until(sub {
+        my @w = $ll->workers;
+        my @n = grep { $_ != $workers[1] && $_ != $victim } @w;
+        return @w == 2 && @n == 1 ? $n[0] : 0;
+    }, 10);
+    ok($new, 'a new worker replaces the killed one');
+    my $line = $ll->wait_log(qr/^.* master: .*\b$victim\b.*$/m, 5, from => $from);
+    ok($line, 'the master logs the dead worker\'s pid') or diag substr($ll->log, $from);
+    like($line, qr/signal 9|SIGKILL|killed/i, 'and that it was killed by signal 9');
+    ok(ll_wait_until(sub { out_by_pid("$dir/out.txt")->{$new} }, 10),
+       'the new worker handles messages') or diag substr($ll->log, $from);
+    my $l = (out_by_pid("$dir/out.txt")->{$new} // [''])->[0];
+    like($l, qr/ worker=$vslot /, 'in the slot of the dead worker');
+    unlike($l, qr/ gen=(?!1 )/, 'in the same generation');
+    @workers = $ll->workers;
+}
+
+# a worker that crashes at start is respawned with growing back-off, and
+# the master keeps running the healthy one
+{
+    ll_write("$dir/crash", '');
+    my $from = $ll->log_size;
+    my ($victim) = @workers;
+    kill 'KILL', $victim;
+    sleep 3.5;
+    my $text = substr($ll->log, $from);
+    my @crashes = grep { / master: .*(signal 11|SIGSEGV)/i } split /\n/, $text;
+    cmp_ok(scalar @crashes, '>=', 1, 'the respawned worker crashes at start')
+        or diag $text;
+    cmp_ok(scalar @crashes, '<=', 6, 'no more than 6 respawns in 3.5 s (back-off)')
+        or diag $text;
+    ok($ll->alive, 'the master is still running');
+    ok(grep({ $_ == $workers[1] } $ll->workers), 'the healthy worker is untouched');
+    my $n1 = () = substr($ll->log, $from) =~ / master: .*(signal 11|SIGSEGV)/gi;
+    sleep 2;
+    my $n2 = () = substr($ll->log, $from) =~ / master: .*(signal 11|SIGSEGV)/gi;
+    cmp_ok($n2 - $n1, '<=', 2, 'the back-off grows (at most 2 crashes in the next 2 s)');
+
+    unlink "$dir/crash";
+    my $ok = $ll->wait_log(qr/ fail: started, not failing/, 40, from => $from);
+    ok($ok, 'once start works again, a worker comes up') or diag substr($ll->log, $from);
+    ok(ll_wait_until(sub { $ll->workers == 2 }, 5), 'two workers again');
+}
+
+my $st = $ll->stop;
+is($st, 0, 'QUIT: the master exits 0');
+
+done_testing();

@@ -1,0 +1,239 @@
+/*
+ * payment_update: move an order on when the payment service reports.
+ *
+ * Consumes payment-rpc's Kafka messages {"payStatus":N,"orderSn":"HSO..."}
+ * (routed as kafka:payment-update-paystatus-topic): 1 (paid) -> WaitUse,
+ * 2 (refunded) -> Refund, anything else is ignored, as order-mq does.
+ * After an order becomes WaitUse it enqueues msg:pay_success:notify_user
+ * {"Order":{...}} through the redisq instance, as order-rpc does.
+ *
+ * The notify task gets the ID "pay_success:<sn>" and is kept `retention`
+ * after it ran, so it is enqueued once per order however often the Kafka
+ * message comes: a redelivery finds the order already WaitUse, enqueues
+ * again and meets "task ID conflicts", which means it is already there.
+ * That lets a failed enqueue be retried without a second notification.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+
+#include "looklook.h"
+#include "ll_orders.h"
+
+/* redisq's answer to a task ID that is taken (modules/redisq/rq_client.h) */
+#define PU_ID_CONFLICT  "redisq: task ID conflicts"
+
+/* payment pay_status (looklook app/payment/model/vars.go) */
+#define PU_PAY_SUCCESS  1
+#define PU_PAY_REFUND   2
+
+typedef struct {
+    int                 notify;         /* enqueue the notify task */
+    char               *notify_to;      /* mq instance that takes it */
+    char               *notify_type;
+    char               *notify_queue;
+    int64_t             notify_retention;
+} pu_conf_t;
+
+typedef struct {
+    pu_conf_t                  *conf;
+    const ll_orders_svc_t      *os;
+} pu_t;
+
+static const ll_conf_field_t  pu_conf_schema[] = {
+    { "notify", LL_CONF_BOOL, 0, "true", offsetof(pu_conf_t, notify),
+      "enqueue msg:pay_success:notify_user when an order is paid" },
+    { "notify_to", LL_CONF_STR, 0, "redisq", offsetof(pu_conf_t, notify_to),
+      "the mq instance that takes the notify task" },
+    { "notify_type", LL_CONF_STR, 0, "msg:pay_success:notify_user",
+      offsetof(pu_conf_t, notify_type), "task type of the notify task" },
+    { "notify_queue", LL_CONF_STR, 0, "default",
+      offsetof(pu_conf_t, notify_queue), "queue of the notify task" },
+    { "notify_retention", LL_CONF_DURATION, 0, "24h",
+      offsetof(pu_conf_t, notify_retention),
+      "keep the notify task this long after it ran, so a redelivered "
+      "payment does not notify twice" },
+    { NULL, 0, 0, NULL, 0, NULL }
+};
+
+
+static int
+pu_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
+{
+    pu_t  *pu;
+
+    pu = calloc(1, sizeof(*pu));
+    if (pu == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    pu->conf = conf;
+    ll_set_data(in, pu);
+    return 0;
+}
+
+
+/* @locality worker main thread, after every init */
+static int
+pu_start(ll_instance_t *in, char *err, size_t errlen)
+{
+    pu_t                   *pu = ll_get_data(in);
+    const ll_orders_svc_t  *os;
+
+    os = ll_service_get(in, "orders");
+    if (os == NULL || os->abi != LL_ORDERS_ABI) {
+        snprintf(err, errlen, "needs the order store: add { name = \"orders\";"
+                 " path = \"orders.so\"; } to modules");
+        return -1;
+    }
+    __atomic_store_n(&pu->os, os, __ATOMIC_RELEASE);
+    return 0;
+}
+
+
+static void
+pu_fini(ll_instance_t *in)
+{
+    free(ll_get_data(in));
+    ll_set_data(in, NULL);
+}
+
+
+/*
+ * Enqueue msg:pay_success:notify_user for o.  Returns LL_DONE (stored now
+ * or earlier) or the mq instance's retry/fail with res->error set.
+ * @locality any handler-pool thread
+ */
+static int
+pu_notify(ll_instance_t *in, pu_t *pu, const ll_order_t *o, ll_result_t *res)
+{
+    ll_msg_t     m;
+    ll_result_t  r;
+    char        *payload, id[64];
+    int          outcome;
+
+    payload = pu->os->notify_json(pu->os->store, o);
+    if (payload == NULL) {
+        return ll_retry(res, -1, "order %s: out of memory", o->sn);
+    }
+    snprintf(id, sizeof(id), "pay_success:%s", o->sn);
+    ll_msg_init(&m);
+    m.source = ll_instance_name(in);
+    m.type = pu->conf->notify_type;
+    m.queue = pu->conf->notify_queue;
+    m.id = id;
+    m.payload = payload;
+    m.payload_len = strlen(payload);
+    m.retention_ms = pu->conf->notify_retention;
+
+    outcome = ll_send(in, pu->conf->notify_to, &m, &r);
+    free(payload);
+    if (outcome == LL_DONE
+        || strncmp(r.error, PU_ID_CONFLICT, sizeof(PU_ID_CONFLICT) - 1) == 0)
+    {
+        return LL_DONE;
+    }
+    /* retried as a whole: the order is WaitUse by then, which is SAME */
+    return ll_retry(res, -1, "order %s paid, but %s %s not enqueued: %s",
+                    o->sn, pu->conf->notify_to, pu->conf->notify_type,
+                    r.error);
+}
+
+
+/* @locality any handler-pool thread */
+static int
+pu_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
+{
+    pu_t          *pu = ll_get_data(in);
+    cJSON         *j, *st, *sn;
+    ll_order_t     o;
+    const char    *osn;
+    char           why[LL_ERROR_MAX - 64];
+    int            rc, to, outcome;
+    double         pay;
+
+    /* an mq module listed before us may dispatch before our start ran */
+    if (__atomic_load_n(&pu->os, __ATOMIC_ACQUIRE) == NULL) {
+        return ll_retry(res, 1000, "payment_update is not started yet");
+    }
+
+    j = cJSON_ParseWithLength(msg->payload, msg->payload_len);
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        return ll_fail(res, "value is not {\"payStatus\":N,\"orderSn\":\"..\"}:"
+                       " \"%.*s\"", (int) (msg->payload_len > 120
+                                           ? 120 : msg->payload_len),
+                       (const char *) msg->payload);
+    }
+
+    /* Go's encoding/json: keys case-insensitive, a missing one is zero,
+     * a wrong type is an error */
+    st = cJSON_GetObjectItem(j, "payStatus");
+    sn = cJSON_GetObjectItem(j, "orderSn");
+    pay = cJSON_IsNumber(st) ? st->valuedouble : 0;
+    if ((st != NULL && !cJSON_IsNumber(st) && !cJSON_IsNull(st))
+        || pay != floor(pay)
+        || (sn != NULL && !cJSON_IsString(sn) && !cJSON_IsNull(sn)))
+    {
+        cJSON_Delete(j);
+        return ll_fail(res, "payStatus must be an integer and orderSn a "
+                       "string: \"%.*s\"", (int) (msg->payload_len > 120
+                                                  ? 120 : msg->payload_len),
+                       (const char *) msg->payload);
+    }
+    osn = cJSON_IsString(sn) ? sn->valuestring : "";
+
+    if (pay == PU_PAY_SUCCESS) {
+        to = LL_ORDER_WAIT_USE;
+    } else if (pay == PU_PAY_REFUND) {
+        to = LL_ORDER_REFUND;
+    } else {
+        ll_log(in, LL_LOG_DEBUG, "order %s: payStatus %g needs nothing",
+               osn, pay);
+        cJSON_Delete(j);
+        return LL_DONE;
+    }
+
+    rc = pu->os->change_state(pu->os->store, osn, to, &o, why, sizeof(why));
+    switch (rc) {
+    case LL_ORDERS_OK:
+    case LL_ORDERS_SAME:
+        ll_log(in, LL_LOG_DEBUG, "order %s: %s%s", osn,
+               rc == LL_ORDERS_OK ? "now " : "already ",
+               pu->os->state_name(to));
+        outcome = to == LL_ORDER_WAIT_USE && pu->conf->notify
+                  ? pu_notify(in, pu, &o, res) : LL_DONE;
+        break;
+    case LL_ORDERS_REFUSED:
+        /* e.g. paid after the close: somebody has to refund it */
+        outcome = ll_fail(res, "payStatus %g: %s", pay, why);
+        break;
+    case LL_ORDERS_NOT_FOUND:
+        outcome = ll_fail(res, "payStatus %g: %s", pay, why);
+        break;
+    default:
+        outcome = ll_retry(res, -1, "order %s: %s", osn, why);
+        break;
+    }
+    pu->os->order_free(&o);
+    cJSON_Delete(j);
+    return outcome;
+}
+
+
+LL_MODULE_EXPORT const ll_module_t  ll_module = {
+    LL_MODULE_HEADER,
+    .kind = LL_KIND_BUSINESS,
+    .name = "payment_update",
+    .version = "1.0.0",
+    .description = "payment-update-paystatus-topic: paid orders become "
+                   "WaitUse (and notify), refunded ones Refund",
+    .conf = pu_conf_schema,
+    .conf_size = sizeof(pu_conf_t),
+    .init = pu_init,
+    .start = pu_start,
+    .fini = pu_fini,
+    .handle = pu_handle,
+};

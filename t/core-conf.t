@@ -62,7 +62,7 @@ modules = (
   { name = "x"; path = "%%DIR%%/nope.so"; }   #<
 );
 EOF
-    [ 'module file missing under module_dir', <<'EOF', qr/^module "x": cannot load \Q%%DIR%%\E\/nope\.so: / ],
+    [ 'module file missing under module_dir', <<'EOF', qr/^module "x": cannot load \Q$dir\E\/nope\.so: / ],
 module_dir = "%%DIR%%";
 modules = (
   { name = "x"; path = "nope.so"; }   #<
@@ -211,6 +211,15 @@ sub plain_lines {
            split /\n/, $_[0];
 }
 
+# The file named in messages: the path given with -c (the spec), or its
+# base name (the core names the config relative to its folder); the test
+# named 'FILE is the path given with -c' below holds the core to the spec.
+sub file_re {
+    my ($file) = @_;
+    (my $base = $file) =~ s{.*/}{};
+    return qr/(?:\Q$file\E|\Q$base\E)/;
+}
+
 sub check_error {
     my ($name, $file, $line, $re) = @_;
     my ($rc, $out) = ll_run(ll_bin(), '-t', '-c', "$dir/main.conf");
@@ -218,19 +227,22 @@ sub check_error {
     my @plain = plain_lines($out);
     is(scalar @plain, 1, "$name: one line") or diag $out;
     my $first = $plain[0] // '';
-    like($first, qr/^\Q$file\E:$line: /, "$name: names $file:$line")
-        or diag $out;
-    (my $what = $first) =~ s/^\Q$file\E:\d+: //;
+    my $f = file_re($file);
+    like($first, qr/^$f:$line: /, "$name: names $file:$line") or diag $out;
+    (my $what = $first) =~ s/^$f:\d+: //;
     like($what, $re, "$name: says what is wrong") or diag $out;
     unlike($out, qr/test is successful/, "$name: not successful");
+    return $first;
 }
 
+my $first;
 for my $c (@cases) {
     my ($name, $text, $re) = @$c;
     $text = fill($text);
     ll_write("$dir/main.conf", $text);
-    check_error($name, "$dir/main.conf", marked_line($text), $re);
+    $first = check_error($name, "$dir/main.conf", marked_line($text), $re);
 }
+like($first, qr/^\Q$dir\E\/main\.conf:/, 'FILE is the path given with -c');
 
 # an error in an @included file names that file and its line
 {
@@ -250,7 +262,7 @@ EOF
     is($rc, 1, 'missing config: exit 1');
     my @plain = plain_lines($out);
     is(scalar @plain, 1, 'missing config: one line') or diag $out;
-    like($plain[0] // '', qr/\Q$dir\E\/absent\.conf/, 'missing config: names the file');
+    like($plain[0] // '', file_re("$dir/absent.conf"), 'missing config: names the file');
 }
 
 # a good config, with module_dir, relative paths, @include, "auto" workers
@@ -285,13 +297,16 @@ EOF
     my $conf = "$dir/main.conf";
     my ($rc, $out) = ll_run(ll_bin(), '-t', '-c', $conf);
     is($rc, 0, 'good config: exit 0') or diag $out;
-    like($out, qr/^\Q$conf\E: syntax is ok$/m, 'good config: syntax is ok');
-    like($out, qr/^\Q$conf\E: test is successful$/m, 'good config: test is successful');
+    my $f = file_re($conf);
+    like($out, qr/^$f: syntax is ok$/m, 'good config: syntax is ok');
+    like($out, qr/^$f: test is successful$/m, 'good config: test is successful');
+    like($out, qr/^\Q$conf\E: syntax is ok$/m, 'FILE is the path given with -c (-t)');
     ok(!-e "$dir/never.txt", '-t runs init only, not start (no file opened)');
     like($out . ll_slurp("$dir/check.log"),
          qr/label=lbl limit=10 enabled=1 timeout_ms=90000 ratio=0\.5 items=2/,
          "init got the settings and the schema's defaults");
-    is(scalar(ll_children($$)), 0, '-t leaves no process behind');
+    my @kids = ll_children($$);
+    is(scalar @kids, 0, '-t leaves no process behind');
 
     # durations: a bare number is seconds, units and sums are accepted
     ll_write($conf, fill(<<'EOF'));

@@ -1,9 +1,851 @@
-/* placeholder until its command group lands */
+/*
+ * looklook-cli task ls | inspect | run | archive | delete | cancel | enqueue
+ *
+ * Grammar as the asynq CLI where the two overlap (--queue, --state, --id);
+ * the logic is modules/redisq/rq_inspect.c and rq_client.c.
+ */
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #include "cli.h"
+#include "../../modules/redisq/rq_client.h"
+#include "../../modules/redisq/rq_inspect.h"
+
+#define CLI_BULK  10000     /* tasks per pipelined batch of --file */
+
+/* in cli_queue.c */
+int cli_redisq_open(cli_ctx_t *ctx, rq_redis_conf_t *rc, rq_redis_t *r);
+int cli_print_json(cJSON *j);
+
+typedef struct {
+    const char     *queue;
+    const char     *state;
+    const char     *id;
+    const char     *file;
+    const char     *pos[3];     /* TYPE PAYLOAD */
+    int             npos;
+    int             all;
+    long            page;
+    long            size;
+    ll_msg_t        msg;        /* enqueue options */
+} cli_task_opts_t;
+
+static const char  cli_task_usage[] =
+    "usage: task ls --queue Q --state pending|active|scheduled|retry|"
+    "archived|completed [--page N] [--size N]\n"
+    "       task inspect --queue Q --id ID\n"
+    "       task run|archive|delete --queue Q (--id ID | --all --state S)\n"
+    "       task cancel --id ID\n"
+    "       task enqueue TYPE [PAYLOAD] [--queue Q] [--in D | --at TIME]"
+    " [--retry N]\n"
+    "            [--timeout D] [--deadline TIME] [--unique D] [--retention D]"
+    " [--id ID]\n"
+    "       task enqueue --file F|-   (one JSON task a line: {\"type\":...,"
+    " \"payload\":...,\n"
+    "            \"queue\", \"id\", \"in\", \"at\", \"retry\", \"timeout\","
+    " \"deadline\", \"unique\",\n"
+    "            \"retention\", \"headers\":{...}})\n"
+    "D is a duration (90s, 30m, 1h30m, 500ms); TIME is Unix seconds or "
+    "RFC 3339.\n";
+
+
+/* "1h30m", "500ms", "45s", "2d", bare number = seconds; -1 if malformed. */
+static int
+cli_duration(const char *s, int64_t *ms)
+{
+    const char  *p = s;
+    char        *end;
+    double       v, total = 0;
+
+    if (s == NULL || *s == '\0') {
+        return -1;
+    }
+    while (*p) {
+        errno = 0;
+        v = strtod(p, &end);
+        if (end == p || errno != 0 || v < 0) {
+            return -1;
+        }
+        p = end;
+        if (*p == '\0' && p == s + strlen(s) && total == 0) {
+            total = v * 1000;           /* bare number: seconds */
+            break;
+        }
+        if (strncmp(p, "ms", 2) == 0) {
+            total += v; p += 2;
+        } else if (*p == 's') {
+            total += v * 1000; p++;
+        } else if (*p == 'm') {
+            total += v * 60000; p++;
+        } else if (*p == 'h') {
+            total += v * 3600000; p++;
+        } else if (*p == 'd') {
+            total += v * 86400000; p++;
+        } else {
+            return -1;
+        }
+    }
+    *ms = (int64_t) total;
+    return 0;
+}
+
+
+/* Unix seconds ("1764088200", "1764088200.250") or RFC 3339
+ * ("2026-11-25T16:30:00Z", "...+08:00", no zone = local time). */
+static int
+cli_time(const char *s, int64_t *ms)
+{
+    struct tm    tm;
+    const char  *p;
+    char        *end;
+    double       v, frac = 0;
+    time_t       t;
+    int          sign, hh, mm;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (end != s && *end == '\0' && errno == 0 && strchr(s, '-') == NULL) {
+        *ms = (int64_t) (v * 1000);
+        return 0;
+    }
+    memset(&tm, 0, sizeof(tm));
+    p = strptime(s, "%Y-%m-%d", &tm);
+    if (p == NULL) {
+        return -1;
+    }
+    if (*p == 'T' || *p == ' ') {
+        p = strptime(p + 1, "%H:%M:%S", &tm);
+        if (p == NULL) {
+            return -1;
+        }
+        if (*p == '.') {
+            frac = strtod(p, &end);
+            p = end;
+        }
+    }
+    if (*p == '\0') {
+        tm.tm_isdst = -1;
+        t = mktime(&tm);
+    } else if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+        t = timegm(&tm);
+    } else if ((*p == '+' || *p == '-')
+               && sscanf(p + 1, "%2d:%2d", &hh, &mm) == 2 && strlen(p) == 6)
+    {
+        sign = *p == '+' ? 1 : -1;
+        t = timegm(&tm) - sign * (hh * 3600 + mm * 60);
+    } else {
+        return -1;
+    }
+    *ms = (int64_t) t * 1000 + (int64_t) (frac * 1000);
+    return 0;
+}
+
+
+/* Parse argv[2..] into o; returns 0 or 2 (usage, after printing why). */
+static int
+cli_task_args(int argc, char **argv, cli_task_opts_t *o)
+{
+    const char  *name, *val;
+    char        *end;
+    int64_t      ms;
+    int          i;
+    long         n;
+
+    memset(o, 0, sizeof(*o));
+    ll_msg_init(&o->msg);
+    o->size = 30;
+    for (i = 2; i < argc; i++) {
+        name = argv[i];
+        if (strncmp(name, "--", 2) != 0 || strcmp(name, "-") == 0) {
+            if (o->npos == 3) {
+                goto usage;
+            }
+            o->pos[o->npos++] = name;
+            continue;
+        }
+        if (strcmp(name, "--all") == 0) {
+            o->all = 1;
+            continue;
+        }
+        val = strchr(name, '=');
+        if (val != NULL) {
+            static char  buf[64];
+
+            snprintf(buf, sizeof(buf), "%.*s", (int) (val - name), name);
+            name = buf;
+            val++;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        } else {
+            cli_error("%s needs a value", name);
+            return 2;
+        }
+
+        if (strcmp(name, "--queue") == 0 || strcmp(name, "-q") == 0) {
+            o->queue = val;
+        } else if (strcmp(name, "--state") == 0) {
+            o->state = val;
+        } else if (strcmp(name, "--id") == 0) {
+            o->id = val;
+        } else if (strcmp(name, "--file") == 0) {
+            o->file = val;
+        } else if (strcmp(name, "--page") == 0 || strcmp(name, "--size") == 0
+                   || strcmp(name, "--retry") == 0)
+        {
+            errno = 0;
+            n = strtol(val, &end, 10);
+            if (errno != 0 || *end != '\0' || n < 0 || n > 1000000000) {
+                cli_error("%s: not a number: \"%s\"", name, val);
+                return 2;
+            }
+            if (strcmp(name, "--page") == 0) {
+                o->page = n;
+            } else if (strcmp(name, "--size") == 0) {
+                o->size = n;
+            } else {
+                o->msg.max_retry = (int) n;
+            }
+        } else if (strcmp(name, "--at") == 0 || strcmp(name, "--deadline") == 0)
+        {
+            if (cli_time(val, &ms) != 0) {
+                cli_error("%s: bad time \"%s\" (Unix seconds or RFC 3339)",
+                          name, val);
+                return 2;
+            }
+            *(strcmp(name, "--at") == 0 ? &o->msg.process_at_ms
+                                        : &o->msg.deadline_ms) = ms;
+        } else if (strcmp(name, "--in") == 0 || strcmp(name, "--timeout") == 0
+                   || strcmp(name, "--unique") == 0
+                   || strcmp(name, "--retention") == 0)
+        {
+            if (cli_duration(val, &ms) != 0) {
+                cli_error("%s: bad duration \"%s\" (e.g. 90s, 30m, 1h30m)",
+                          name, val);
+                return 2;
+            }
+            if (strcmp(name, "--in") == 0) {
+                o->msg.process_at_ms = rq_now_ms() + ms;
+            } else if (strcmp(name, "--timeout") == 0) {
+                o->msg.timeout_ms = ms;
+            } else if (strcmp(name, "--unique") == 0) {
+                o->msg.unique_ttl_ms = ms;
+            } else {
+                o->msg.retention_ms = ms;
+            }
+        } else {
+            cli_error("unknown option %s", name);
+            goto usage;
+        }
+    }
+    return 0;
+
+usage:
+    fputs(cli_task_usage, stderr);
+    return 2;
+}
+
+
+/* Add the payload as JSON when it is JSON, else as text or hex. */
+static void
+cli_add_payload(cJSON *o, const char *name, const void *p, size_t len)
+{
+    cJSON   *j;
+    char    *hex;
+    size_t   i;
+
+    j = len ? cJSON_ParseWithLength(p, len) : NULL;
+    if (j != NULL) {
+        cJSON_AddItemToObject(o, name, j);
+    } else if (rq_utf8_valid(p, len) && memchr(p, '\0', len) == NULL) {
+        hex = strndup(p, len);
+        cJSON_AddStringToObject(o, name, hex ? hex : "");
+        free(hex);
+    } else {
+        hex = malloc(2 * len + 1);
+        if (hex != NULL) {
+            for (i = 0; i < len; i++) {
+                snprintf(hex + 2 * i, 3, "%02x", ((const uint8_t *) p)[i]);
+            }
+            hex[2 * len] = '\0';
+            cJSON_AddStringToObject(o, "payload_hex", hex);
+            free(hex);
+        }
+    }
+}
+
+
+static cJSON *
+cli_task_json(const rq_task_info_t *t, const char *queue)
+{
+    const Asynq__TaskMessage  *m = t->msg;
+    cJSON                     *o, *h;
+    size_t                     i;
+
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", t->id);
+    cJSON_AddStringToObject(o, "queue", queue);
+    cJSON_AddStringToObject(o, "state", t->state);
+    if (m == NULL) {
+        cJSON_AddStringToObject(o, "decode_error", t->error);
+        return o;
+    }
+    cJSON_AddStringToObject(o, "type", m->type);
+    cli_add_payload(o, "payload", m->payload.data, m->payload.len);
+    h = cJSON_AddObjectToObject(o, "headers");
+    for (i = 0; i < m->n_headers; i++) {
+        cJSON_AddStringToObject(h, m->headers[i]->key, m->headers[i]->value);
+    }
+    cJSON_AddNumberToObject(o, "max_retry", m->retry);
+    cJSON_AddNumberToObject(o, "retried", m->retried);
+    cJSON_AddStringToObject(o, "last_error", m->error_msg);
+    cJSON_AddNumberToObject(o, "last_failed_at", (double) m->last_failed_at);
+    cJSON_AddNumberToObject(o, "timeout_seconds", (double) m->timeout);
+    cJSON_AddNumberToObject(o, "deadline", (double) m->deadline);
+    cJSON_AddStringToObject(o, "unique_key", m->unique_key);
+    cJSON_AddStringToObject(o, "group", m->group_key);
+    cJSON_AddNumberToObject(o, "retention_seconds", (double) m->retention);
+    cJSON_AddNumberToObject(o, "completed_at", (double) m->completed_at);
+    if (t->score) {
+        cJSON_AddNumberToObject(o, strcmp(t->state, "archived") == 0
+                                ? "last_failed_at_score"
+                                : strcmp(t->state, "completed") == 0
+                                ? "expires_at" : "next_process_at",
+                                (double) t->score);
+    }
+    if (t->due_ms) {
+        cJSON_AddNumberToObject(o, "next_process_at_ms", (double) t->due_ms);
+    }
+    if (t->result != NULL) {
+        cli_add_payload(o, "result", t->result, t->result_len);
+    }
+    return o;
+}
+
+
+/* Payload for a table cell: printable text, cut to width. */
+static void
+cli_cell(char *buf, size_t len, const void *p, size_t plen)
+{
+    size_t  i, n = plen < len - 1 ? plen : len - 1;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = ((const unsigned char *) p)[i];
+
+        buf[i] = isprint(c) ? (char) c : '.';
+    }
+    buf[n] = '\0';
+    if (plen > n && n > 3) {
+        memcpy(buf + n - 3, "...", 3);
+    }
+}
+
+
+static int
+cli_task_ls(rq_redis_t *r, cli_ctx_t *ctx, cli_task_opts_t *o)
+{
+    rq_task_info_t  *t;
+    size_t           n, i;
+    char             err[256], pay[41];
+    cJSON           *arr;
+
+    if (o->queue == NULL || o->state == NULL) {
+        cli_error("task ls needs --queue Q and --state S");
+        return 2;
+    }
+    if (rq_task_list(r, o->queue, o->state, o->page * o->size, o->size, &t,
+                     &n, err, sizeof(err)) != 0)
+    {
+        return cli_error("%s", err);
+    }
+    if (ctx->json) {
+        arr = cJSON_CreateArray();
+        for (i = 0; i < n; i++) {
+            cJSON_AddItemToArray(arr, cli_task_json(&t[i], o->queue));
+        }
+        cli_print_json(arr);
+    } else {
+        printf("%-36s  %-24s  %-40s  %-7s  %s\n", "ID", "TYPE", "PAYLOAD",
+               "RETRIED", "LAST ERROR");
+        for (i = 0; i < n; i++) {
+            const Asynq__TaskMessage *m = t[i].msg;
+
+            if (m == NULL) {
+                printf("%-36s  (%s)\n", t[i].id, t[i].error);
+                continue;
+            }
+            cli_cell(pay, sizeof(pay), m->payload.data, m->payload.len);
+            printf("%-36s  %-24s  %-40s  %3d/%-3d  %s\n", t[i].id, m->type,
+                   pay, m->retried, m->retry, m->error_msg);
+        }
+    }
+    rq_tasks_free(t, n);
+    return 0;
+}
+
+
+static int
+cli_task_inspect(rq_redis_t *r, cli_ctx_t *ctx, cli_task_opts_t *o)
+{
+    rq_task_info_t   t;
+    char             err[256], *s;
+    cJSON           *j;
+    time_t           when;
+    cJSON           *it;
+
+    if (o->queue == NULL || o->id == NULL) {
+        cli_error("task inspect needs --queue Q and --id ID");
+        return 2;
+    }
+    if (rq_task_get(r, o->queue, o->id, &t, err, sizeof(err)) != 0) {
+        return cli_error("%s", err);
+    }
+    j = cli_task_json(&t, o->queue);
+    if (ctx->json) {
+        cli_print_json(j);
+    } else {
+        /* people get one "Key: value" line per field, payload pretty */
+        for (it = j->child; it != NULL; it = it->next) {
+            if (cJSON_IsString(it)) {
+                printf("%-20s %s\n", it->string, it->valuestring);
+            } else if (cJSON_IsNumber(it)) {
+                when = (time_t) it->valuedouble;
+                if (strstr(it->string, "_at") != NULL || strcmp(it->string,
+                    "deadline") == 0 || strstr(it->string, "expires") != NULL)
+                {
+                    char tb[64] = "-";
+
+                    if (when > 0) {
+                        if (strstr(it->string, "_ms") != NULL) {
+                            when /= 1000;
+                        }
+                        strftime(tb, sizeof(tb), "%Y-%m-%dT%H:%M:%SZ",
+                                 gmtime(&when));
+                    }
+                    printf("%-20s %s\n", it->string, tb);
+                } else {
+                    printf("%-20s %.0f\n", it->string, it->valuedouble);
+                }
+            } else {
+                s = cJSON_Print(it);
+                printf("%-20s %s\n", it->string, s ? s : "");
+                free(s);
+            }
+        }
+        cJSON_Delete(j);
+    }
+    rq_task_info_clear(&t);
+    return 0;
+}
+
+
+static int
+cli_task_op(rq_redis_t *r, cli_ctx_t *ctx, cli_task_opts_t *o, int op)
+{
+    static const char  *done_word[] = { "run", "archived", "deleted" };
+    char                err[256];
+    size_t              n;
+    cJSON              *j;
+
+    if (o->queue == NULL || (o->id == NULL) == (o->all == 0)
+        || (o->all && o->state == NULL))
+    {
+        cli_error("needs --queue Q and either --id ID or --all --state S");
+        return 2;
+    }
+    if (o->id != NULL) {
+        if (rq_task_op(r, o->queue, o->id, op, err, sizeof(err)) != 0) {
+            return cli_error("%s", err);
+        }
+        n = 1;
+    } else if (rq_task_op_all(r, o->queue, o->state, op, &n, err,
+                              sizeof(err)) != 0)
+    {
+        return cli_error("%s", err);
+    }
+    if (ctx->json) {
+        j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "queue", o->queue);
+        if (o->id != NULL) {
+            cJSON_AddStringToObject(j, "id", o->id);
+        }
+        cJSON_AddNumberToObject(j, "count", (double) n);
+        cli_print_json(j);
+    } else if (o->id != NULL) {
+        printf("task %s %s\n", o->id, done_word[op]);
+    } else {
+        printf("%zu %s tasks %s\n", n, o->state, done_word[op]);
+    }
+    return 0;
+}
+
+
+static int
+cli_task_cancel(rq_redis_t *r, cli_ctx_t *ctx, cli_task_opts_t *o)
+{
+    redisReply  *rep;
+
+    if (o->id == NULL) {
+        cli_error("task cancel needs --id ID");
+        return 2;
+    }
+    rep = rq_redis_cmd(r, "PUBLISH asynq:cancel %s", o->id);
+    if (rep == NULL || rep->type != REDIS_REPLY_INTEGER) {
+        freeReplyObject(rep);
+        return cli_error("redis: %s", r->err);
+    }
+    freeReplyObject(rep);
+    if (!ctx->json) {
+        printf("cancel of %s sent\n", o->id);
+    }
+    return 0;
+}
+
+
+/* Fill m from one JSON line; strings point into j.  0, or -1 with why. */
+static int
+cli_json_task(cJSON *j, ll_msg_t *m, ll_header_t **hdrs, char **paybuf,
+    const char **why)
+{
+    cJSON        *f, *h;
+    int64_t       ms;
+    size_t        n, i;
+
+    ll_msg_init(m);
+    *hdrs = NULL;
+    *paybuf = NULL;
+    if (!cJSON_IsObject(j)) {
+        *why = "not a JSON object";
+        return -1;
+    }
+    f = cJSON_GetObjectItemCaseSensitive(j, "type");
+    if (!cJSON_IsString(f)) {
+        *why = "\"type\" (a string) is required";
+        return -1;
+    }
+    m->type = f->valuestring;
+    f = cJSON_GetObjectItemCaseSensitive(j, "payload");
+    if (cJSON_IsString(f)) {
+        m->payload = f->valuestring;
+        m->payload_len = strlen(f->valuestring);
+    } else if (f != NULL && !cJSON_IsNull(f)) {
+        *paybuf = cJSON_PrintUnformatted(f);   /* JSON payload as text */
+        m->payload = *paybuf;
+        m->payload_len = *paybuf ? strlen(*paybuf) : 0;
+    }
+#define CLI_STR(key, dst)                                                   \
+    f = cJSON_GetObjectItemCaseSensitive(j, key);                           \
+    if (f != NULL) {                                                        \
+        if (!cJSON_IsString(f)) { *why = "\"" key "\" must be a string";    \
+                                  return -1; }                              \
+        dst = f->valuestring;                                               \
+    }
+    CLI_STR("queue", m->queue);
+    CLI_STR("id", m->id);
+#undef CLI_STR
+    f = cJSON_GetObjectItemCaseSensitive(j, "retry");
+    if (f != NULL) {
+        if (!cJSON_IsNumber(f) || f->valuedouble < 0) {
+            *why = "\"retry\" must be a number >= 0";
+            return -1;
+        }
+        m->max_retry = f->valueint;
+    }
+#define CLI_DUR(key, parse, dst)                                            \
+    f = cJSON_GetObjectItemCaseSensitive(j, key);                           \
+    if (f != NULL) {                                                        \
+        if (cJSON_IsNumber(f)) {                                            \
+            ms = (int64_t) (f->valuedouble * 1000);                         \
+        } else if (!cJSON_IsString(f) || parse(f->valuestring, &ms) != 0) { \
+            *why = "bad \"" key "\"";                                       \
+            return -1;                                                      \
+        }                                                                   \
+        dst;                                                                \
+    }
+    CLI_DUR("in", cli_duration, m->process_at_ms = rq_now_ms() + ms);
+    CLI_DUR("at", cli_time, m->process_at_ms = ms);
+    CLI_DUR("timeout", cli_duration, m->timeout_ms = ms);
+    CLI_DUR("deadline", cli_time, m->deadline_ms = ms);
+    CLI_DUR("unique", cli_duration, m->unique_ttl_ms = ms);
+    CLI_DUR("retention", cli_duration, m->retention_ms = ms);
+#undef CLI_DUR
+    h = cJSON_GetObjectItemCaseSensitive(j, "headers");
+    if (h != NULL) {
+        n = (size_t) cJSON_GetArraySize(h);
+        if (!cJSON_IsObject(h)) {
+            *why = "\"headers\" must be an object of strings";
+            return -1;
+        }
+        *hdrs = calloc(n ? n : 1, sizeof(ll_header_t));
+        if (*hdrs == NULL) {
+            *why = "out of memory";
+            return -1;
+        }
+        i = 0;
+        cJSON_ArrayForEach(f, h) {
+            if (!cJSON_IsString(f)) {
+                *why = "\"headers\" must be an object of strings";
+                return -1;
+            }
+            (*hdrs)[i].name = f->string;
+            (*hdrs)[i].value = f->valuestring;
+            (*hdrs)[i].value_len = strlen(f->valuestring);
+            i++;
+        }
+        m->headers = *hdrs;
+        m->nheaders = n;
+    }
+    return 0;
+}
+
+
+/* One batch of --file lines: parse, enqueue pipelined, report. */
+static int
+cli_enqueue_batch(rq_redis_t *r, cli_ctx_t *ctx, const char *queue,
+    char **lines, const size_t *nums, size_t n, size_t *ok, cJSON *errs)
+{
+    ll_msg_t      *m;
+    rq_enq_out_t  *out;
+    cJSON        **js;
+    ll_header_t  **hd;
+    char         **pb;
+    size_t        *lineno, i, k = 0;
+    const char    *why;
+    int            failed = 0;
+
+    m = calloc(n, sizeof(*m));
+    out = calloc(n, sizeof(*out));
+    js = calloc(n, sizeof(*js));
+    hd = calloc(n, sizeof(*hd));
+    pb = calloc(n, sizeof(*pb));
+    lineno = calloc(n, sizeof(*lineno));
+    if (!m || !out || !js || !hd || !pb || !lineno) {
+        failed = cli_error("out of memory");
+        goto done;
+    }
+    for (i = 0; i < n; i++) {
+        js[k] = cJSON_Parse(lines[i]);
+        why = "not valid JSON";
+        if (js[k] == NULL
+            || cli_json_task(js[k], &m[k], &hd[k], &pb[k], &why) != 0)
+        {
+            failed = 1;
+            if (ctx->json) {
+                cJSON *e = cJSON_CreateObject();
+                cJSON_AddNumberToObject(e, "line", (double) nums[i]);
+                cJSON_AddStringToObject(e, "error", why);
+                cJSON_AddItemToArray(errs, e);
+            } else {
+                cli_error("line %zu: %s", nums[i], why);
+            }
+            cJSON_Delete(js[k]);
+            free(hd[k]);
+            free(pb[k]);
+            js[k] = NULL;
+            hd[k] = NULL;
+            pb[k] = NULL;
+            continue;
+        }
+        if (m[k].queue == NULL) {
+            m[k].queue = queue;     /* --queue: default for the file */
+        }
+        lineno[k++] = nums[i];
+    }
+    *ok += rq_enqueue_many(r, m, k, out);
+    for (i = 0; i < k; i++) {
+        if (out[i].rc == RQ_OK) {
+            continue;
+        }
+        failed = 1;
+        if (ctx->json) {
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddNumberToObject(e, "line", (double) lineno[i]);
+            cJSON_AddStringToObject(e, "id", out[i].id);
+            cJSON_AddStringToObject(e, "error", out[i].error);
+            cJSON_AddItemToArray(errs, e);
+        } else {
+            cli_error("line %zu: %s", lineno[i], out[i].error);
+        }
+    }
+
+done:
+    for (i = 0; js != NULL && i < k; i++) {
+        cJSON_Delete(js[i]);
+        free(hd[i]);
+        free(pb[i]);
+    }
+    free(m);
+    free(out);
+    free(js);
+    free(hd);
+    free(pb);
+    free(lineno);
+    return failed;
+}
+
+
+static int
+cli_enqueue_file(rq_redis_t *r, cli_ctx_t *ctx, const char *path,
+    const char *queue)
+{
+    FILE     *f;
+    char    **lines, *line = NULL;
+    size_t    cap = 0, n = 0, lineno = 0, ok = 0, i, *nums;
+    ssize_t   len;
+    cJSON    *errs, *j;
+    int       failed = 0;
+
+    f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (f == NULL) {
+        return cli_error("%s: %s", path, strerror(errno));
+    }
+    lines = calloc(CLI_BULK, sizeof(char *));
+    nums = calloc(CLI_BULK, sizeof(size_t));
+    errs = cJSON_CreateArray();
+    if (lines == NULL || nums == NULL || errs == NULL) {
+        failed = cli_error("out of memory");
+        goto done;
+    }
+    for ( ;; ) {
+        len = getline(&line, &cap, f);
+        if (len >= 0) {
+            lineno++;
+            while (len > 0 && isspace((unsigned char) line[len - 1])) {
+                line[--len] = '\0';
+            }
+            if (len == 0) {
+                continue;
+            }
+            nums[n] = lineno;
+            lines[n++] = line;
+            line = NULL;
+            cap = 0;
+        }
+        if (n == CLI_BULK || (len < 0 && n > 0)) {
+            failed |= cli_enqueue_batch(r, ctx, queue, lines, nums, n, &ok,
+                                        errs);
+            for (i = 0; i < n; i++) {
+                free(lines[i]);
+            }
+            n = 0;
+        }
+        if (len < 0) {
+            break;
+        }
+    }
+    if (ctx->json) {
+        j = cJSON_CreateObject();
+        cJSON_AddNumberToObject(j, "enqueued", (double) ok);
+        cJSON_AddItemToObject(j, "errors", errs);
+        errs = NULL;
+        cli_print_json(j);
+    } else {
+        printf("enqueued %zu tasks\n", ok);
+    }
+
+done:
+    cJSON_Delete(errs);
+    free(line);
+    free(lines);
+    free(nums);
+    if (f != stdin) {
+        fclose(f);
+    }
+    return failed;
+}
+
+
+static int
+cli_task_enqueue(rq_redis_t *r, cli_ctx_t *ctx, cli_task_opts_t *o)
+{
+    rq_enq_out_t  out;
+    cJSON        *j;
+
+    if (o->file != NULL) {
+        if (o->npos != 0) {
+            cli_error("--file takes no TYPE or PAYLOAD");
+            return 2;
+        }
+        return cli_enqueue_file(r, ctx, o->file, o->queue);
+    }
+    if (o->npos < 1 || o->npos > 2) {
+        fputs(cli_task_usage, stderr);
+        return 2;
+    }
+    o->msg.type = o->pos[0];
+    if (o->npos == 2) {
+        o->msg.payload = o->pos[1];
+        o->msg.payload_len = strlen(o->pos[1]);
+    }
+    o->msg.queue = o->queue;
+    o->msg.id = o->id;
+    if (rq_enqueue(r, &o->msg, &out) != RQ_OK) {
+        return cli_error("%s", out.error);
+    }
+    if (ctx->json) {
+        j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "id", out.id);
+        cJSON_AddStringToObject(j, "queue", o->queue ? o->queue : "default");
+        cJSON_AddStringToObject(j, "state", o->msg.process_at_ms > rq_now_ms()
+                                ? "scheduled" : "pending");
+        cli_print_json(j);
+    } else {
+        printf("enqueued task %s in queue \"%s\"\n", out.id,
+               o->queue ? o->queue : "default");
+    }
+    return 0;
+}
+
 
 int
 cli_task(cli_ctx_t *ctx, int argc, char **argv)
 {
-    (void) ctx; (void) argc; (void) argv;
-    return cli_error("task: not built yet");
+    static const char  *ops[] = { "run", "archive", "delete" };
+    cli_task_opts_t     o;
+    rq_redis_conf_t     rc;
+    rq_redis_t          r;
+    const char         *sub = argc > 1 ? argv[1] : "";
+    int                 status, op;
+
+    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0) {
+        fputs(cli_task_usage, stdout);
+        return 0;
+    }
+    status = cli_task_args(argc, argv, &o);
+    if (status != 0) {
+        return status;
+    }
+    if (strcmp(sub, "enqueue") != 0 && o.npos != 0) {
+        cli_error("unexpected argument \"%s\"", o.pos[0]);
+        return 2;
+    }
+    for (op = 0; op < 3 && strcmp(sub, ops[op]) != 0; op++) {
+        /* void */
+    }
+    if (op == 3 && strcmp(sub, "ls") != 0 && strcmp(sub, "inspect") != 0
+        && strcmp(sub, "enqueue") != 0 && strcmp(sub, "cancel") != 0)
+    {
+        fputs(cli_task_usage, stderr);
+        return 2;
+    }
+    if (cli_redisq_open(ctx, &rc, &r) != 0) {
+        return 1;
+    }
+    if (op < 3) {
+        status = cli_task_op(&r, ctx, &o, op);
+    } else if (strcmp(sub, "ls") == 0) {
+        status = cli_task_ls(&r, ctx, &o);
+    } else if (strcmp(sub, "inspect") == 0) {
+        status = cli_task_inspect(&r, ctx, &o);
+    } else if (strcmp(sub, "cancel") == 0) {
+        status = cli_task_cancel(&r, ctx, &o);
+    } else {
+        status = cli_task_enqueue(&r, ctx, &o);
+    }
+    rq_redis_close(&r);
+    rq_redis_conf_free(&rc);
+    return status;
 }

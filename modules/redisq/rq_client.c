@@ -1,0 +1,363 @@
+/*
+ * rq_client: build a TaskMessage as the Go client does (asynq-wire.md 3.1)
+ * and store it with the script of 3.2-3.4.  Scheduled tasks also get the
+ * precise due time in ll_at_ms (the zset score stays whole seconds).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rq_client.h"
+#include "rq_scripts.h"
+
+#define RQ_CHUNK  512
+
+/* One prepared enqueue: the script, its keys and arguments. */
+typedef struct {
+    rq_script_t    *script;
+    int             argc;
+    int             nkeys;
+    const char     *argv[8];
+    size_t          len[8];
+    const char     *queue;
+    char            hash[RQ_KEY_MAX];
+    char            cont[RQ_KEY_MAX];
+    char            lock[RQ_KEY_MAX];
+    char            ttl[24];
+    char            score[24];
+    char            now[24];
+    char            at[24];
+    uint8_t        *msg;
+    size_t          msglen;
+} rq_enq_t;
+
+
+static int
+rq_enq_invalid(rq_enq_out_t *out, const char *why)
+{
+    snprintf(out->error, sizeof(out->error), "redisq: invalid task: %s", why);
+    out->rc = RQ_EINVAL;
+    return RQ_EINVAL;
+}
+
+
+/* Seconds from ms, rounding a positive sub-second value up to 1 s (Go
+ * would truncate it to 0, which means "none"). */
+static int64_t
+rq_secs(int64_t ms)
+{
+    return ms > 0 && ms < 1000 ? 1 : ms / 1000;
+}
+
+
+/* Fill e from m (times relative to now_ms).  RQ_OK or RQ_EINVAL. */
+static int
+rq_enq_prepare(rq_enq_t *e, const ll_msg_t *m, int64_t now_ms,
+    rq_enq_out_t *out)
+{
+    Asynq__TaskMessage                 tm = ASYNQ__TASK_MESSAGE__INIT;
+    Asynq__TaskMessage__HeadersEntry  *hv = NULL, **hp = NULL;
+    rq_keys_t                          k;
+    char                              *hbuf = NULL, *p;
+    size_t                             i, hlen = 0;
+    int64_t                            ttl_s = 0;
+    int                                scheduled, unique, rc = RQ_OK;
+
+    memset(e, 0, sizeof(*e));
+    out->rc = RQ_OK;
+    out->error[0] = '\0';
+    e->queue = m->queue ? m->queue : "default";
+
+    if (m->id != NULL) {
+        if (!rq_name_ok(m->id, RQ_ID_MAX)) {
+            return rq_enq_invalid(out, "blank, too long or non-UTF-8 ID");
+        }
+        snprintf(out->id, sizeof(out->id), "%s", m->id);
+    } else {
+        rq_uuid(out->id);
+    }
+    if (!rq_name_ok(m->type, 4096)) {
+        return rq_enq_invalid(out, "blank or non-UTF-8 task type");
+    }
+    if (rq_keys_init(&k, e->queue) != 0) {
+        return rq_enq_invalid(out, "blank, too long or non-UTF-8 queue name");
+    }
+    if (m->payload_len > 0 && m->payload == NULL) {
+        return rq_enq_invalid(out, "payload length without payload");
+    }
+
+    scheduled = m->process_at_ms > now_ms;
+    unique = m->unique_ttl_ms > 0;
+    if (unique && m->unique_ttl_ms < 1000) {
+        return rq_enq_invalid(out, "unique TTL must be at least 1s");
+    }
+    if (m->timeout_ms < 0 || m->deadline_ms < 0 || m->retention_ms < 0) {
+        return rq_enq_invalid(out, "negative timeout, deadline or retention");
+    }
+
+    tm.type = (char *) m->type;
+    tm.payload.data = (uint8_t *) m->payload;
+    tm.payload.len = m->payload_len;
+    tm.id = out->id;
+    tm.queue = (char *) e->queue;
+    tm.retry = m->max_retry < 0 ? RQ_DEFAULT_RETRY : m->max_retry;
+    tm.timeout = rq_secs(m->timeout_ms);
+    tm.deadline = m->deadline_ms / 1000;
+    if (tm.timeout == 0 && tm.deadline == 0) {
+        tm.timeout = RQ_DEFAULT_TIMEOUT_S;
+    }
+    tm.retention = rq_secs(m->retention_ms);
+
+    if (unique) {
+        if (rq_unique_key(e->lock, sizeof(e->lock), e->queue, m->type,
+                          m->payload, m->payload_len) != 0)
+        {
+            return rq_enq_invalid(out, "task type too long");
+        }
+        tm.unique_key = e->lock;
+        ttl_s = scheduled
+                ? (m->process_at_ms + m->unique_ttl_ms - now_ms) / 1000
+                : m->unique_ttl_ms / 1000;
+    }
+
+    /* headers: map<string,string>, so NUL-terminated UTF-8 copies */
+    if (m->nheaders > 0) {
+        for (i = 0; i < m->nheaders; i++) {
+            hlen += m->headers[i].value_len + 1;
+        }
+        hv = calloc(m->nheaders, sizeof(*hv));
+        hp = calloc(m->nheaders, sizeof(*hp));
+        hbuf = malloc(hlen);
+        if (hv == NULL || hp == NULL || hbuf == NULL) {
+            rc = rq_enq_invalid(out, "out of memory");
+            goto done;
+        }
+        for (i = 0, p = hbuf; i < m->nheaders; i++) {
+            const ll_header_t  *h = &m->headers[i];
+
+            if (h->name == NULL || !rq_utf8_valid(h->name, strlen(h->name))
+                || (h->value_len > 0 && h->value == NULL)
+                || memchr(h->value ? h->value : "", '\0', h->value_len)
+                || !rq_utf8_valid(h->value ? h->value : "", h->value_len))
+            {
+                rc = rq_enq_invalid(out, "header names and values must be "
+                                    "UTF-8 text without NUL");
+                goto done;
+            }
+            asynq__task_message__headers_entry__init(&hv[i]);
+            hv[i].key = (char *) h->name;
+            if (h->value_len > 0) {
+                memcpy(p, h->value, h->value_len);
+            }
+            p[h->value_len] = '\0';
+            hv[i].value = p;
+            p += h->value_len + 1;
+            hp[i] = &hv[i];
+        }
+        tm.n_headers = m->nheaders;
+        tm.headers = hp;
+    }
+
+    e->msg = rq_msg_pack(&tm, &e->msglen);
+    if (e->msg == NULL) {
+        rc = rq_enq_invalid(out, "out of memory");
+        goto done;
+    }
+
+    rq_task_key(e->hash, sizeof(e->hash), &k, out->id);
+    snprintf(e->cont, sizeof(e->cont), "%s",
+             scheduled ? k.scheduled : k.pending);
+    snprintf(e->ttl, sizeof(e->ttl), "%lld", (long long) ttl_s);
+    snprintf(e->now, sizeof(e->now), "%lld", (long long) now_ms * 1000000);
+    snprintf(e->score, sizeof(e->score), "%lld",
+             (long long) (m->process_at_ms / 1000));
+    snprintf(e->at, sizeof(e->at), "%lld", (long long) m->process_at_ms);
+
+#define RQ_A(s, l)  (e->argv[e->argc] = (s), e->len[e->argc++] = (l))
+#define RQ_S(s)     RQ_A(s, strlen(s))
+    if (!scheduled && !unique) {
+        e->script = &rq_s_enqueue;
+        e->nkeys = 2;
+        RQ_S(e->hash); RQ_S(e->cont);
+        RQ_A((char *) e->msg, e->msglen); RQ_S(out->id); RQ_S(e->now);
+    } else if (!scheduled) {
+        e->script = &rq_s_enqueue_unique;
+        e->nkeys = 3;
+        RQ_S(e->lock); RQ_S(e->hash); RQ_S(e->cont);
+        RQ_S(out->id); RQ_S(e->ttl); RQ_A((char *) e->msg, e->msglen);
+        RQ_S(e->now);
+    } else if (!unique) {
+        e->script = &rq_s_schedule;
+        e->nkeys = 2;
+        RQ_S(e->hash); RQ_S(e->cont);
+        RQ_A((char *) e->msg, e->msglen); RQ_S(e->score); RQ_S(out->id);
+        RQ_S(e->at);
+    } else {
+        e->script = &rq_s_schedule_unique;
+        e->nkeys = 3;
+        RQ_S(e->lock); RQ_S(e->hash); RQ_S(e->cont);
+        RQ_S(out->id); RQ_S(e->ttl); RQ_S(e->score);
+        RQ_A((char *) e->msg, e->msglen); RQ_S(e->at);
+    }
+#undef RQ_A
+#undef RQ_S
+
+done:
+    free(hv);
+    free(hp);
+    free(hbuf);
+    return rc;
+}
+
+
+/* Map a script reply to out (1 ok, 0 conflict, -1 duplicate). */
+static int
+rq_enq_result(const redisReply *rep, rq_redis_t *r, rq_enq_out_t *out)
+{
+    if (rep == NULL) {
+        snprintf(out->error, sizeof(out->error),
+                 "redisq: redis unreachable: %s", r->err);
+        out->rc = RQ_EREDIS;
+    } else if (rep->type == REDIS_REPLY_INTEGER && rep->integer == 1) {
+        out->rc = RQ_OK;
+    } else if (rep->type == REDIS_REPLY_INTEGER && rep->integer == 0) {
+        snprintf(out->error, sizeof(out->error), "%s", RQ_ERR_CONFLICT);
+        out->rc = RQ_ECONFLICT;
+    } else if (rep->type == REDIS_REPLY_INTEGER && rep->integer == -1) {
+        snprintf(out->error, sizeof(out->error), "%s", RQ_ERR_DUP);
+        out->rc = RQ_EDUP;
+    } else {
+        /* an error reply (OOM, READONLY...): Redis may accept it later */
+        snprintf(out->error, sizeof(out->error),
+                 "redisq: redis unreachable: %.*s",
+                 rep->type == REDIS_REPLY_ERROR ? (int) rep->len : 16,
+                 rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+        out->rc = RQ_EREDIS;
+    }
+    return out->rc;
+}
+
+
+static int
+rq_sadd_queue(rq_redis_t *r, const char *q)
+{
+    const char  *argv[3] = { "SADD", "asynq:queues", q };
+
+    return rq_redis_append(r, 3, argv, NULL);
+}
+
+
+int
+rq_enqueue(rq_redis_t *r, const ll_msg_t *m, rq_enq_out_t *out)
+{
+    redisReply  *rep;
+    rq_enq_t     e;
+    int          rc;
+
+    if (rq_enq_prepare(&e, m, rq_now_ms(), out) != RQ_OK) {
+        free(e.msg);
+        return out->rc;
+    }
+    /* SADD and the script in one round trip */
+    if (rq_sadd_queue(r, e.queue) != 0
+        || rq_redis_append_eval(r, e.script, e.nkeys, e.argc, e.argv, e.len)
+           != 0)
+    {
+        rep = NULL;
+    } else {
+        freeReplyObject(rq_redis_reply(r));
+        rep = rq_redis_reply(r);
+        if (rq_redis_is_error(rep, "NOSCRIPT")) {
+            freeReplyObject(rep);
+            rep = rq_redis_eval(r, e.script, e.nkeys, e.argc, e.argv, e.len);
+        }
+    }
+    rc = rq_enq_result(rep, r, out);
+    freeReplyObject(rep);
+    free(e.msg);
+    return rc;
+}
+
+
+size_t
+rq_enqueue_many(rq_redis_t *r, const ll_msg_t *m, size_t n,
+    rq_enq_out_t *out)
+{
+    static rq_script_t  *all[] = { &rq_s_enqueue, &rq_s_enqueue_unique,
+                                   &rq_s_schedule, &rq_s_schedule_unique };
+    redisReply          *rep;
+    rq_enq_t            *e;
+    const char          *lastq;
+    size_t               base, i, cnt, ok = 0;
+    int                  sent[RQ_CHUNK], sadd[RQ_CHUNK];
+    int64_t              now;
+
+    e = malloc(sizeof(*e) * RQ_CHUNK);
+    if (e == NULL) {
+        for (i = 0; i < n; i++) {
+            rq_enq_invalid(&out[i], "out of memory");
+        }
+        return 0;
+    }
+    /* make NOSCRIPT inside the pipeline practically impossible */
+    for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        rq_redis_load(r, all[i]);
+    }
+
+    for (base = 0; base < n; base += cnt) {
+        cnt = n - base < RQ_CHUNK ? n - base : RQ_CHUNK;
+        now = rq_now_ms();
+        lastq = NULL;
+        for (i = 0; i < cnt; i++) {
+            sent[i] = sadd[i] = 0;
+            if (rq_enq_prepare(&e[i], &m[base + i], now, &out[base + i])
+                != RQ_OK)
+            {
+                continue;
+            }
+            /* one SADD per run of tasks for the same queue */
+            if (lastq == NULL || strcmp(lastq, e[i].queue) != 0) {
+                if (rq_sadd_queue(r, e[i].queue) != 0) {
+                    goto unsent;
+                }
+                sadd[i] = 1;
+                lastq = e[i].queue;
+            }
+            if (rq_redis_append_eval(r, e[i].script, e[i].nkeys, e[i].argc,
+                                     e[i].argv, e[i].len) == 0)
+            {
+                sent[i] = 1;
+                continue;
+            }
+        unsent:
+            rq_enq_result(NULL, r, &out[base + i]);
+        }
+        for (i = 0; i < cnt; i++) {
+            if (sadd[i]) {
+                freeReplyObject(rq_redis_reply(r));
+            }
+            if (sent[i]) {
+                rep = rq_redis_reply(r);
+                if (rq_redis_is_error(rep, "NOSCRIPT")) {
+                    freeReplyObject(rep);
+                    rep = NULL;
+                    sent[i] = 2;    /* again below, after the pipeline */
+                } else {
+                    ok += rq_enq_result(rep, r, &out[base + i]) == RQ_OK;
+                }
+                freeReplyObject(rep);
+            }
+        }
+        for (i = 0; i < cnt; i++) {
+            if (sent[i] == 2) {
+                rep = rq_redis_eval(r, e[i].script, e[i].nkeys, e[i].argc,
+                                    e[i].argv, e[i].len);
+                ok += rq_enq_result(rep, r, &out[base + i]) == RQ_OK;
+                freeReplyObject(rep);
+            }
+            free(e[i].msg);
+        }
+    }
+    free(e);
+    return ok;
+}

@@ -1,0 +1,61 @@
+/*
+ * rq_client: enqueue asynq tasks (asynq-wire.md section 3), one at a time
+ * or many in one pipeline.  The request is an ll_msg_t with the submission
+ * fields: type, payload, queue (NULL = "default"), id (NULL = new UUID v4),
+ * process_at_ms, max_retry (-1 = 25), timeout_ms, deadline_ms,
+ * unique_ttl_ms, retention_ms, headers.  Shared by the redisq module (its
+ * handle hook) and looklook-cli (task enqueue).
+ *
+ * Results, and the error texts they carry (also in README.md):
+ *   RQ_OK         the task is stored; id holds its ID
+ *   RQ_EINVAL     "redisq: invalid task: <why>"            (LL_FAIL)
+ *   RQ_EDUP       "redisq: task already exists (unique lock held)"
+ *                                                          (LL_FAIL)
+ *   RQ_ECONFLICT  "redisq: task ID conflicts with another task"
+ *                                                          (LL_FAIL)
+ *   RQ_EREDIS     "redisq: redis unreachable: <why>"       (LL_RETRY)
+ */
+#ifndef RQ_CLIENT_H_INCLUDED
+#define RQ_CLIENT_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ll_msg.h"
+#include "rq_redis.h"
+#include "rq_task.h"
+
+typedef enum {
+    RQ_OK = 0,
+    RQ_EINVAL,
+    RQ_EDUP,
+    RQ_ECONFLICT,
+    RQ_EREDIS
+} rq_enq_rc_e;
+
+#define RQ_ERR_DUP       "redisq: task already exists (unique lock held)"
+#define RQ_ERR_CONFLICT  "redisq: task ID conflicts with another task"
+
+typedef struct {
+    int     rc;                 /* rq_enq_rc_e */
+    char    id[RQ_ID_MAX + 1];  /* the task ID (also on error, if known) */
+    char    error[256];         /* text for rc != RQ_OK */
+} rq_enq_out_t;
+
+/*
+ * Enqueue one task: SADD asynq:queues and the enqueue / enqueue-unique /
+ * schedule / schedule-unique script, in one round trip.  Returns out->rc.
+ * @locality r's thread
+ */
+int rq_enqueue(rq_redis_t *r, const ll_msg_t *m, rq_enq_out_t *out);
+
+/*
+ * Enqueue n tasks through one pipeline (chunks of 512 commands), each
+ * with its own result in out[i].  Not atomic as a whole: every task is
+ * stored or refused on its own.  Returns the number stored.
+ * @locality r's thread
+ */
+size_t rq_enqueue_many(rq_redis_t *r, const ll_msg_t *m, size_t n,
+    rq_enq_out_t *out);
+
+#endif /* RQ_CLIENT_H_INCLUDED */

@@ -1,0 +1,311 @@
+/*
+ * rq_scripts: the Lua scripts of every asynq state transition.  Each one
+ * writes exactly what asynq's script of the same name writes (see
+ * asynq-wire.md), plus two looklook additions that asynq readers ignore:
+ * the hash field ll_at_ms (precise due time of scheduled/retry tasks), and
+ * care for the "every ID has its hash" invariant (an ID found without its
+ * hash is dropped from its container instead of getting a hash without
+ * msg).  LREM on active counts from the tail (-1): an ID is there once, and
+ * the oldest leases sit at the tail, so this finds it at once.
+ */
+#include "rq_scripts.h"
+#include "rq_task.h"
+
+/* Stats(p) or Stats(p,f) for n tasks (asynq-wire.md 4.17): daily keys get
+ * EXPIREAT when created, totals are INCRBY (same effect as asynq's INCRs). */
+#define RQ_LUA_STATS                                                        \
+    "local function stats(day, total, n, exp)\n"                            \
+    "  if n == 0 then return end\n"                                         \
+    "  if redis.call('INCRBY', day, n) == n then\n"                         \
+    "    redis.call('EXPIREAT', day, exp)\n"                                \
+    "  end\n"                                                               \
+    "  redis.call('INCRBY', total, n)\n"                                    \
+    "end\n"
+
+/* Archive trimming (4.7): age, then size, deleting the trimmed hashes. */
+#define RQ_LUA_TRIM                                                         \
+    "local function trim(zkey, cutoff, max, prefix)\n"                      \
+    "  local old = redis.call('ZRANGE', zkey, '-inf', cutoff, 'BYSCORE')\n" \
+    "  for _, id in ipairs(old) do\n"                                       \
+    "    redis.call('DEL', prefix .. id)\n"                                 \
+    "    redis.call('ZREM', zkey, id)\n"                                    \
+    "  end\n"                                                               \
+    "  local over = redis.call('ZRANGE', zkey, 0, -tonumber(max))\n"        \
+    "  for _, id in ipairs(over) do\n"                                      \
+    "    redis.call('DEL', prefix .. id)\n"                                 \
+    "    redis.call('ZREM', zkey, id)\n"                                    \
+    "  end\n"                                                               \
+    "end\n"
+
+/* Leave active and lease (4.3-4.7 step 1); false = NOT FOUND. */
+#define RQ_LUA_UNLEASE                                                      \
+    "local function unlease(akey, lkey, id)\n"                              \
+    "  return redis.call('LREM', akey, -1, id) ~= 0\n"                      \
+    "     and redis.call('ZREM', lkey, id) ~= 0\n"                          \
+    "end\n"
+
+
+/* 3.2  KEYS: hash, pending.  ARGV: msg, id, now-ns.  1 ok, 0 ID taken. */
+rq_script_t  rq_s_enqueue = RQ_SCRIPT(
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'msg', ARGV[1], 'state', 'pending',"
+    " 'pending_since', ARGV[3])\n"
+    "redis.call('LPUSH', KEYS[2], ARGV[2])\n"
+    "return 1\n");
+
+/* 3.3  KEYS: lock, hash, pending.  ARGV: id, ttl s, msg, now-ns.
+ * 1 ok, 0 ID taken, -1 duplicate. */
+rq_script_t  rq_s_enqueue_unique = RQ_SCRIPT(
+    "if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then\n"
+    "  return -1\n"
+    "end\n"
+    "if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end\n"
+    "redis.call('HSET', KEYS[2], 'msg', ARGV[3], 'state', 'pending',"
+    " 'pending_since', ARGV[4], 'unique_key', KEYS[1])\n"
+    "redis.call('LPUSH', KEYS[3], ARGV[1])\n"
+    "return 1\n");
+
+/* 3.4  KEYS: hash, scheduled.  ARGV: msg, score s, id, due ms. */
+rq_script_t  rq_s_schedule = RQ_SCRIPT(
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'msg', ARGV[1], 'state', 'scheduled',"
+    " '" RQ_AT_FIELD "', ARGV[4])\n"
+    "redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])\n"
+    "return 1\n");
+
+/* 3.4  KEYS: lock, hash, scheduled.  ARGV: id, ttl s, score s, msg, due ms */
+rq_script_t  rq_s_schedule_unique = RQ_SCRIPT(
+    "if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then\n"
+    "  return -1\n"
+    "end\n"
+    "if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end\n"
+    "redis.call('HSET', KEYS[2], 'msg', ARGV[4], 'state', 'scheduled',"
+    " 'unique_key', KEYS[1], '" RQ_AT_FIELD "', ARGV[5])\n"
+    "redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])\n"
+    "return 1\n");
+
+/* 4.1, up to n tasks per call.  KEYS: pending, paused, active, lease.
+ * ARGV: lease expiry s, task key prefix, n.  Returns -1 when paused, else
+ * {id1, msg1, id2, msg2, ...}; an ID popped without a hash is dropped
+ * (msg ""), never leased. */
+rq_script_t  rq_s_dequeue = RQ_SCRIPT(
+    "if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end\n"
+    "local out = {}\n"
+    "for i = 1, tonumber(ARGV[3]) do\n"
+    "  local id = redis.call('RPOPLPUSH', KEYS[1], KEYS[3])\n"
+    "  if not id then break end\n"
+    "  local key = ARGV[2] .. id\n"
+    "  local msg = redis.call('HGET', key, 'msg')\n"
+    "  if msg then\n"
+    "    redis.call('HSET', key, 'state', 'active')\n"
+    "    redis.call('HDEL', key, 'pending_since')\n"
+    "    redis.call('ZADD', KEYS[4], ARGV[1], id)\n"
+    "  else\n"
+    "    redis.call('LREM', KEYS[3], 1, id)\n"
+    "    msg = ''\n"
+    "  end\n"
+    "  out[#out + 1] = id\n"
+    "  out[#out + 1] = msg\n"
+    "end\n"
+    "return out\n");
+
+/* 4.3 for many tasks.  KEYS: active, lease, processed:<day>, processed.
+ * ARGV: stats expiry, task key prefix, then pairs (id, lock key or "").
+ * Returns one 1 (done) or 0 (NOT FOUND) per task. */
+rq_script_t  rq_s_done = RQ_SCRIPT(
+    RQ_LUA_STATS RQ_LUA_UNLEASE
+    "local res, n = {}, 0\n"
+    "for i = 3, #ARGV, 2 do\n"
+    "  local id, lock = ARGV[i], ARGV[i + 1]\n"
+    "  if unlease(KEYS[1], KEYS[2], id)\n"
+    "     and redis.call('DEL', ARGV[2] .. id) ~= 0 then\n"
+    "    n = n + 1\n"
+    "    res[#res + 1] = 1\n"
+    "    if lock ~= '' and redis.call('GET', lock) == id then\n"
+    "      redis.call('DEL', lock)\n"
+    "    end\n"
+    "  else\n"
+    "    res[#res + 1] = 0\n"
+    "  end\n"
+    "end\n"
+    "stats(KEYS[3], KEYS[4], n, ARGV[1])\n"
+    "return res\n");
+
+/* 4.4  KEYS: active, lease, completed, hash, processed:<day>, processed.
+ * ARGV: id, stats expiry, expiry s, msg, lock key or "". */
+rq_script_t  rq_s_complete = RQ_SCRIPT(
+    RQ_LUA_STATS RQ_LUA_UNLEASE
+    "if not unlease(KEYS[1], KEYS[2], ARGV[1]) then\n"
+    "  return redis.error_reply('NOT FOUND')\n"
+    "end\n"
+    "if redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1]) ~= 1 then\n"
+    "  return redis.error_reply('INTERNAL')\n"
+    "end\n"
+    "redis.call('HSET', KEYS[4], 'msg', ARGV[4], 'state', 'completed')\n"
+    "stats(KEYS[5], KEYS[6], 1, ARGV[2])\n"
+    "if ARGV[5] ~= '' and redis.call('GET', ARGV[5]) == ARGV[1] then\n"
+    "  redis.call('DEL', ARGV[5])\n"
+    "end\n"
+    "return 1\n");
+
+/* 4.6  KEYS: hash, active, lease, retry, processed:<day>, failed:<day>,
+ * processed, failed.  ARGV: id, msg, retry-at s, stats expiry,
+ * is-failure 1/0, due ms. */
+rq_script_t  rq_s_retry = RQ_SCRIPT(
+    RQ_LUA_STATS RQ_LUA_UNLEASE
+    "if not unlease(KEYS[2], KEYS[3], ARGV[1]) then\n"
+    "  return redis.error_reply('NOT FOUND')\n"
+    "end\n"
+    "redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])\n"
+    "redis.call('HSET', KEYS[1], 'msg', ARGV[2], 'state', 'retry',"
+    " '" RQ_AT_FIELD "', ARGV[6])\n"
+    "if ARGV[5] == '1' then\n"
+    "  stats(KEYS[5], KEYS[7], 1, ARGV[4])\n"
+    "  stats(KEYS[6], KEYS[8], 1, ARGV[4])\n"
+    "end\n"
+    "return 1\n");
+
+/* 4.7  KEYS: hash, active, lease, archived, processed:<day>, failed:<day>,
+ * processed, failed.  ARGV: id, msg, now s, cutoff s, max size, stats
+ * expiry, task key prefix. */
+rq_script_t  rq_s_archive = RQ_SCRIPT(
+    RQ_LUA_STATS RQ_LUA_UNLEASE RQ_LUA_TRIM
+    "if not unlease(KEYS[2], KEYS[3], ARGV[1]) then\n"
+    "  return redis.error_reply('NOT FOUND')\n"
+    "end\n"
+    "redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])\n"
+    "trim(KEYS[4], ARGV[4], ARGV[5], ARGV[7])\n"
+    "redis.call('HSET', KEYS[1], 'msg', ARGV[2], 'state', 'archived')\n"
+    "stats(KEYS[5], KEYS[7], 1, ARGV[6])\n"
+    "stats(KEYS[6], KEYS[8], 1, ARGV[6])\n"
+    "return 1\n");
+
+/* 4.5  KEYS: active, lease, pending, hash.  ARGV: id, now-ns. */
+rq_script_t  rq_s_requeue = RQ_SCRIPT(
+    RQ_LUA_UNLEASE
+    "if not unlease(KEYS[1], KEYS[2], ARGV[1]) then\n"
+    "  return redis.error_reply('NOT FOUND')\n"
+    "end\n"
+    "redis.call('RPUSH', KEYS[3], ARGV[1])\n"
+    "redis.call('HSET', KEYS[4], 'state', 'pending', 'pending_since',"
+    " ARGV[2])\n"
+    "return 1\n");
+
+/* 4.8 with millisecond precision.  KEYS: scheduled or retry, pending.
+ * ARGV: now s, task key prefix, now-ns, group key prefix, now ms, limit.
+ * Members of earlier seconds are due; members of the current second are
+ * due when their ll_at_ms (if any) has come.  Returns {moved, next due ms
+ * among those of this second not yet due or -1, 1 if the limit was hit}. */
+rq_script_t  rq_s_forward = RQ_SCRIPT(
+    "local limit, nowms = tonumber(ARGV[6]), tonumber(ARGV[5])\n"
+    "local moved, nextdue, full = 0, -1, 0\n"
+    "local function move(id)\n"
+    "  local key = ARGV[2] .. id\n"
+    "  redis.call('ZREM', KEYS[1], id)\n"
+    "  if redis.call('EXISTS', key) == 0 then return end\n"
+    "  local group = redis.call('HGET', key, 'group')\n"
+    "  if group and group ~= '' then\n"
+    "    redis.call('ZADD', ARGV[4] .. group, ARGV[1], id)\n"
+    "    redis.call('HSET', key, 'state', 'aggregating')\n"
+    "  else\n"
+    "    redis.call('LPUSH', KEYS[2], id)\n"
+    "    redis.call('HSET', key, 'state', 'pending', 'pending_since',"
+    " ARGV[3])\n"
+    "  end\n"
+    "  redis.call('HDEL', key, '" RQ_AT_FIELD "')\n"
+    "  moved = moved + 1\n"
+    "end\n"
+    "local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf',"
+    " '(' .. ARGV[1], 'LIMIT', 0, limit)\n"
+    "for _, id in ipairs(ids) do move(id) end\n"
+    "if #ids == limit then return {moved, -1, 1} end\n"
+    "ids = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1],"
+    " 'LIMIT', 0, limit)\n"
+    "if #ids == limit then full = 1 end\n"
+    "for _, id in ipairs(ids) do\n"
+    "  local at = tonumber(redis.call('HGET', ARGV[2] .. id, '" RQ_AT_FIELD "'))\n"
+    "  if at and at > nowms then\n"
+    "    if nextdue < 0 or at < nextdue then nextdue = at end\n"
+    "  else\n"
+    "    move(id)\n"
+    "  end\n"
+    "end\n"
+    "return {moved, nextdue, full}\n");
+
+/* 4.10 step 1.  KEYS: lease, active.  ARGV: cutoff s, task key prefix.
+ * Returns {id1, msg1, ...} of leases expired by cutoff; an ID without a
+ * hash is taken out of lease and active instead (keeps 1.4). */
+rq_script_t  rq_s_lease_expired = RQ_SCRIPT(
+    "local out = {}\n"
+    "local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])\n"
+    "for _, id in ipairs(ids) do\n"
+    "  local msg = redis.call('HGET', ARGV[2] .. id, 'msg')\n"
+    "  if msg then\n"
+    "    out[#out + 1] = id\n"
+    "    out[#out + 1] = msg\n"
+    "  else\n"
+    "    redis.call('ZREM', KEYS[1], id)\n"
+    "    redis.call('LREM', KEYS[2], 0, id)\n"
+    "  end\n"
+    "end\n"
+    "return out\n");
+
+/* 4.11  KEYS: completed.  ARGV: now s, task key prefix, batch.  Returns
+ * the number of expired completed tasks deleted. */
+rq_script_t  rq_s_janitor = RQ_SCRIPT(
+    "local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1],"
+    " 'LIMIT', 0, tonumber(ARGV[3]))\n"
+    "for _, id in ipairs(ids) do\n"
+    "  redis.call('DEL', ARGV[2] .. id)\n"
+    "  redis.call('ZREM', KEYS[1], id)\n"
+    "end\n"
+    "return #ids\n");
+
+/* Inspector helpers: the task's state decides its container.  Codes:
+ * 1 ok, 0 no such task, -1 active, -2 already in the target state,
+ * -3 aggregating (groups are left alone). */
+#define RQ_LUA_STATE                                                        \
+    "local state = redis.call('HGET', KEYS[1], 'state')\n"                  \
+    "if not state then return 0 end\n"                                      \
+    "if state == 'active' then return -1 end\n"                             \
+    "if state == 'aggregating' then return -3 end\n"                        \
+    "local function leave()\n"                                              \
+    "  if state == 'pending' then\n"                                        \
+    "    redis.call('LREM', ARGV[2] .. 'pending', 0, ARGV[1])\n"            \
+    "  else\n"                                                              \
+    "    redis.call('ZREM', ARGV[2] .. state, ARGV[1])\n"                   \
+    "  end\n"                                                               \
+    "end\n"
+
+/* Run now (4.18).  KEYS: hash, pending.  ARGV: id, "asynq:{q}:". */
+rq_script_t  rq_s_run_task = RQ_SCRIPT(
+    RQ_LUA_STATE
+    "if state == 'pending' then return -2 end\n"
+    "leave()\n"
+    "redis.call('LPUSH', KEYS[2], ARGV[1])\n"
+    "redis.call('HSET', KEYS[1], 'state', 'pending')\n"
+    "redis.call('HDEL', KEYS[1], '" RQ_AT_FIELD "')\n"
+    "return 1\n");
+
+/* Archive (4.18, trimming as 4.7).  KEYS: hash, archived.  ARGV: id,
+ * "asynq:{q}:", now s, cutoff s, max size, task key prefix. */
+rq_script_t  rq_s_archive_task = RQ_SCRIPT(
+    RQ_LUA_TRIM RQ_LUA_STATE
+    "if state == 'archived' then return -2 end\n"
+    "leave()\n"
+    "redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])\n"
+    "trim(KEYS[2], ARGV[4], ARGV[5], ARGV[6])\n"
+    "redis.call('HSET', KEYS[1], 'state', 'archived')\n"
+    "return 1\n");
+
+/* Delete (4.18), releasing an owned unique lock.  KEYS: hash.  ARGV: id,
+ * "asynq:{q}:". */
+rq_script_t  rq_s_delete_task = RQ_SCRIPT(
+    RQ_LUA_STATE
+    "leave()\n"
+    "local lock = redis.call('HGET', KEYS[1], 'unique_key')\n"
+    "if lock and redis.call('GET', lock) == ARGV[1] then\n"
+    "  redis.call('DEL', lock)\n"
+    "end\n"
+    "redis.call('DEL', KEYS[1])\n"
+    "return 1\n");

@@ -1,0 +1,33 @@
+/*
+ * rq_scripts: every Lua script redisq runs, one per asynq state transition
+ * (asynq-wire.md sections 3 and 4).  Keys and arguments are listed above
+ * each script in rq_scripts.c.  Shared by the module and looklook-cli.
+ */
+#ifndef RQ_SCRIPTS_H_INCLUDED
+#define RQ_SCRIPTS_H_INCLUDED
+
+#include "rq_redis.h"
+
+/* client (section 3) */
+extern rq_script_t  rq_s_enqueue;
+extern rq_script_t  rq_s_enqueue_unique;
+extern rq_script_t  rq_s_schedule;
+extern rq_script_t  rq_s_schedule_unique;
+
+/* server (section 4) */
+extern rq_script_t  rq_s_dequeue;
+extern rq_script_t  rq_s_done;
+extern rq_script_t  rq_s_complete;
+extern rq_script_t  rq_s_retry;
+extern rq_script_t  rq_s_archive;
+extern rq_script_t  rq_s_requeue;
+extern rq_script_t  rq_s_forward;
+extern rq_script_t  rq_s_lease_expired;
+extern rq_script_t  rq_s_janitor;
+
+/* inspector (4.18) */
+extern rq_script_t  rq_s_run_task;
+extern rq_script_t  rq_s_archive_task;
+extern rq_script_t  rq_s_delete_task;
+
+#endif /* RQ_SCRIPTS_H_INCLUDED */

@@ -1,0 +1,81 @@
+# The order store on its own (modules/orders/test/orders_store_test.c)
+# against SQLite and a real MariaDB, with go-zero's cache keys in a real
+# Redis: creation, the state machine, redelivery, close-vs-pay races.
+use strict;
+use warnings;
+use Test::More;
+use LL::Test;
+use LL::Redis;
+use LL::MariaDB;
+
+my $objs = ll_objs();
+my $bin  = "$objs/t/orders_store_test";
+my @srcs = ((grep { !/orders_module\.c$/ } glob('modules/orders/orders_*.c')),
+            'modules/redisq/rq_redis.c');
+# built like the rest of the build folder: with its sanitizers, if any
+my ($san) = ll_slurp("$objs/Makefile") =~ /(-fsanitize=\S+(?: -fno-\S+)*)/;
+$san //= '';
+my $pkgs = 'sqlite3 libmariadb libcjson hiredis libcrypto';
+my ($rc, $out) = ll_run('sh', '-c',
+    "mkdir -p $objs/t && \${CC:-cc} -std=gnu11 -g -O1 -Wall -Wextra -Werror"
+    . " -D_GNU_SOURCE -pthread -Iinclude/looklook -Imodules/orders"
+    . " -Imodules/redisq \$(pkg-config --cflags $pkgs) $san -o $bin"
+    . " modules/orders/test/orders_store_test.c @srcs"
+    . " \$(pkg-config --libs $pkgs)");
+is($rc, 0, 'store test program builds without warnings') or diag $out;
+
+# run the program and turn its TAP lines into ours
+sub run_store_test {
+    my ($name, @args) = @_;
+    my ($rc, $out) = ll_run($bin, @args);
+    my $n = 0;
+    for (split /\n/, $out) {
+        if (/^(not )?ok \d+ - (.*)/) {
+            ok(!$1, "$name: $2");
+            $n++;
+        } elsif (/^Bail out! (.*)/) {
+            fail("$name: $1");
+        }
+    }
+    ok($n >= 30, "$name: all cases ran ($n)");
+    is($rc, 0, "$name: exit status 0") or diag $out;
+}
+
+my $redis = LL::Redis->start;
+my $dir = ll_dir();
+run_store_test('sqlite', "sqlite:$dir/data/orders.db", $redis->url);
+ok(-f "$dir/data/orders.db", 'sqlite file created, folder included');
+
+SKIP: {
+    skip 'mariadb-server not installed', 1 unless LL::MariaDB->available;
+    my $db = LL::MariaDB->start;
+    run_store_test('mariadb', $db->url, $redis->url);
+
+    # the table is looklook's, column for column
+    my $cols = $db->sql("SELECT column_name, column_type, is_nullable,"
+        . " column_default FROM information_schema.columns WHERE"
+        . " table_schema = 'looklook_order' AND table_name = 'homestay_order'"
+        . " ORDER BY ordinal_position");
+    is(scalar @$cols, 31, '31 columns');
+    is(join(',', map { $_->[0] } @$cols), join(',', qw(id create_time
+        update_time delete_time del_state version sn user_id homestay_id title
+        sub_title cover info people_num row_type need_food food_info food_price
+        homestay_price market_homestay_price homestay_business_id
+        homestay_user_id live_start_date live_end_date live_people_num
+        trade_state trade_code remark order_total_price food_total_price
+        homestay_total_price)), 'columns in looklook order');
+    my %type = map { $_->[0] => $_->[1] } @$cols;
+    is($type{sn}, 'char(25)', 'sn char(25)');
+    is($type{info}, 'varchar(4069)', 'info varchar(4069)');
+    is($type{trade_state}, 'tinyint(1)', 'trade_state tinyint(1)');
+    is($type{live_start_date}, 'date', 'live_start_date date');
+    my $keys = $db->sql("SELECT index_name, non_unique, column_name FROM"
+        . " information_schema.statistics WHERE table_schema = 'looklook_order'"
+        . " AND table_name = 'homestay_order' ORDER BY index_name");
+    is_deeply([ sort { $a->[0] cmp $b->[0] } @$keys ],
+              [ [ 'PRIMARY', 0, 'id' ], [ 'idx_sn', 0, 'sn' ] ],
+              'PRIMARY KEY (id), UNIQUE KEY idx_sn (sn)');
+    $db->stop;
+}
+
+done_testing;

@@ -138,27 +138,34 @@ failed:
     return NULL;
 }
 
+/*
+ * Handlers and services first, then the mq modules in config order: by the
+ * time any message comes in, whatever handles it is up.  (Stop runs the
+ * other way round.)
+ */
 int
 ll__cycle_start(ll_cycle_t *c, char *err, size_t n)
 {
     ll_instance_t  *in;
     char            e[LL_ERRLEN];
-    int             i;
+    int             i, pass;
 
-    for (i = 0; i < c->ninst; i++) {
-        in = c->inst[i];
-        if (in->mod->start == NULL) {
+    for (pass = 0; pass < 2; pass++) {
+        for (i = 0; i < c->ninst; i++) {
+            in = c->inst[i];
+            if ((in->mod->kind == LL_KIND_MQ) != pass) {
+                continue;
+            }
+            if (in->mod->start != NULL) {
+                e[0] = '\0';
+                if (in->mod->start(in, e, sizeof(e)) != 0) {
+                    snprintf(err, n, "module \"%s\": start failed: %s",
+                             in->name, e[0] ? e : "no reason given");
+                    return -1;
+                }
+            }
             in->started = 1;
-            continue;
         }
-        e[0] = '\0';
-        if (in->mod->start(in, e, sizeof(e)) != 0) {
-            snprintf(err, n, "module \"%s\": start failed: %s", in->name,
-                     e[0] ? e : "no reason given");
-            return -1;
-        }
-        in->started = 1;
-        ll__log_core(LL_LOG_DEBUG, "module \"%s\" started", in->name);
     }
     return 0;
 }

@@ -7,7 +7,8 @@
  *
  * Threading contract (the core keeps it, modules rely on it):
  *  - init, start, stop and fini run on the worker's main thread, one at a
- *    time, in config order (stop and fini in reverse order).
+ *    time: init in config order; start business/other modules then mq
+ *    modules; stop mq modules first; fini in reverse config order.
  *  - handle runs concurrently on the core's handler pool threads, and on
  *    any thread that calls ll_send(); a module locks what it mutates.
  *  - after stop returns, no thread of the module may still run module code:
@@ -66,6 +67,8 @@ typedef struct ll_module_s {
     /*
      * Connect, start threads, begin intake.  On failure write err, undo
      * what was started, return -1: the generation is then not used.
+     * Business and other modules start first, then mq modules, each group
+     * in config order, so handlers are up before any message comes in.
      * @locality worker main thread, after every module's init
      */
     int   (*start)(ll_instance_t *in, char *err, size_t errlen);

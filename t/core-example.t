@@ -62,8 +62,8 @@ worker_processes = 1;
 shutdown_timeout = 2;
 module_dir = "MODDIR";
 modules = (
-  { name = "src"; path = "%%OBJS%%/t/core_source.so"; count = 0; interval = "20ms"; },
-  { name = "sink"; path = "%%OBJS%%/t/core_sink.so"; file = "%%DIR%%/out.txt"; }EXTRA
+  { name = "sink"; path = "%%OBJS%%/t/core_sink.so"; file = "%%DIR%%/out.txt"; },
+  { name = "src"; path = "%%OBJS%%/t/core_source.so"; count = 0; interval = "20ms"; }EXTRA
 );
 routes = ( { from = "src:job"; to = "sink"; }ROUTE );
 EOF

@@ -40,8 +40,8 @@ worker_processes = 1;
 shutdown_timeout = 2;
 handler_threads = 2;
 modules = (
-  { name = "src"; path = "%%OBJS%%/t/core_source.so"; count = 0; interval = "20ms"; },
-  { name = "sink"; path = "%%DIR%%/sink.so"; file = "%%DIR%%/out.txt"; tag = "$tag"; }$extra
+  { name = "sink"; path = "%%DIR%%/sink.so"; file = "%%DIR%%/out.txt"; tag = "$tag"; },
+  { name = "src"; path = "%%OBJS%%/t/core_source.so"; count = 0; interval = "20ms"; }$extra
 );
 routes = ( { from = "src:job"; to = "sink"; } );
 EOF
@@ -142,6 +142,14 @@ failed_reload('missing module', undef, qr/keeps running: .*module "f": cannot lo
     cmp_ok($gen, '>', 2, '-s reload: its number is above 2');
     ok(ll_wait_until(sub { grep { /^v2 c pid=\d+ gen=$gen / } out_lines() }, 10),
        '-s reload: the new generation serves with the new setting');
+}
+
+# the reload checks ran in children: the master itself never loaded a module
+{
+    my $maps = ll_slurp('/proc/' . $ll->pid . '/maps');
+    my @mods = grep { m{\s/\S+\.so\b} && !m{\s/(usr/)?lib} } split /\n/, $maps;
+    is(scalar @mods, 0, 'after all those reloads the master maps no module')
+        or diag join "\n", @mods;
 }
 
 is($ll->stop, 0, 'QUIT: exit 0');

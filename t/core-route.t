@@ -1,4 +1,7 @@
 #!/usr/bin/perl
+# (Handlers come before sources in the config: the core starts modules in
+# config order.  t/core-run.t checks that order does not matter.)
+#
 # Routing: an exact route wins over a pattern whatever their order, a
 # pattern takes the rest, unrouted work is answered "retry: no handler";
 # handler outcomes reach the source and the status table.
@@ -14,17 +17,17 @@ worker_processes = 1;
 shutdown_timeout = 3;
 handler_threads = 3;
 modules = (
+  { name = "wild"; path = "%%OBJS%%/t/core_sink.so"; file = "%%DIR%%/out.txt"; tag = "wild"; },
+  { name = "exact"; path = "%%OBJS%%/t/core_sink.so"; file = "%%DIR%%/out.txt"; tag = "exact"; },
+  { name = "retry"; path = "%%OBJS%%/t/core_sink.so"; file = "%%DIR%%/out.txt"; tag = "retry"; outcome = "retry"; },
+  { name = "fail"; path = "%%OBJS%%/t/core_sink.so"; file = "%%DIR%%/out.txt"; tag = "fail"; outcome = "fail"; },
+  { name = "revoke"; path = "%%OBJS%%/t/core_sink.so"; file = "%%DIR%%/out.txt"; tag = "revoke"; outcome = "revoke"; },
   { name = "paid"; path = "%%OBJS%%/t/core_source.so"; type = "order.paid"; count = 5; interval = "10ms"; },
   { name = "close"; path = "%%OBJS%%/t/core_source.so"; type = "order.close"; count = 5; interval = "10ms"; },
   { name = "lost"; path = "%%OBJS%%/t/core_source.so"; type = "nobody.home"; count = 2; interval = "10ms"; },
   { name = "r"; path = "%%OBJS%%/t/core_source.so"; type = "r"; count = 3; interval = "10ms"; },
   { name = "f"; path = "%%OBJS%%/t/core_source.so"; type = "f"; count = 4; interval = "10ms"; },
-  { name = "v"; path = "%%OBJS%%/t/core_source.so"; type = "v"; count = 6; interval = "10ms"; },
-  { name = "wild"; path = "%%OBJS%%/t/core_sink.so"; file = "%%DIR%%/out.txt"; tag = "wild"; },
-  { name = "exact"; path = "%%OBJS%%/t/core_sink.so"; file = "%%DIR%%/out.txt"; tag = "exact"; },
-  { name = "retry"; path = "%%OBJS%%/t/core_sink.so"; file = "%%DIR%%/out.txt"; tag = "retry"; outcome = "retry"; },
-  { name = "fail"; path = "%%OBJS%%/t/core_sink.so"; file = "%%DIR%%/out.txt"; tag = "fail"; outcome = "fail"; },
-  { name = "revoke"; path = "%%OBJS%%/t/core_sink.so"; file = "%%DIR%%/out.txt"; tag = "revoke"; outcome = "revoke"; }
+  { name = "v"; path = "%%OBJS%%/t/core_source.so"; type = "v"; count = 6; interval = "10ms"; }
 );
 routes = (
   { from = "paid:order.*"; to = "wild"; },
@@ -39,7 +42,7 @@ ok($ll->start, 'started') or BAIL_OUT($ll->log);
 my $out = "$ll->{dir}/out.txt";
 
 ok($ll->wait_log(qr/ v: stopped| v: dispatched 6/, 10), 'all dispatched');
-ok(ll_wait_until(sub { (() = ll_slurp($out) =~ /id=/g) == 23 }, 10),
+ok(ll_wait_until(sub { (() = ll_slurp($out) =~ / id=/g) == 23 }, 10),
    '23 messages handled') or diag ll_slurp($out);
 my @lines = split /\n/, ll_slurp($out);
 is(scalar(grep { /^v1 exact .* type=order\.paid / } @lines), 5, 'the exact route wins over the earlier pattern');

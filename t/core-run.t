@@ -28,7 +28,7 @@ shutdown_timeout = 3;
 handler_threads = 2;
 modules = (
   { name = "src"; path = "%%OBJS%%/t/core_source.so"; count = 0; interval = "20ms"; },
-  { name = "sink"; path = "%%OBJS%%/t/core_sink.so"; file = "%%DIR%%/out.txt"; },
+  { name = "sink"; path = "%%OBJS%%/t/core_sink.so"; file = "%%DIR%%/out.txt"; start_delay = "300ms"; },
   { name = "fail"; path = "%%OBJS%%/t/core_fail.so"; at = "crash"; when_file = "%%DIR%%/crash"; }
 );
 routes = ( { from = "src:job"; to = "sink"; } );
@@ -52,6 +52,12 @@ my %slot = map { my ($s) = $by->{$_}[0] =~ /worker=(\d+)/; ($_ => $s) } keys %$b
 is_deeply([sort values %slot], [0, 1], 'worker slots 0 and 1');
 like($by->{$workers[0]}[0], qr/^v1 - pid=\d+ gen=1 worker=\d type=job id=g1\.w\d\.\d+$/,
      'the handler got source, type and id');
+
+# the source comes first in the config and the sink's start takes 300 ms,
+# yet the sink must not be handed work before its start ran (it opens its
+# file there)
+unlike($ll->log, qr/handle before start/, 'no handle call before the module\'s start')
+    or diag join "\n", grep { /handle before start| started/ } split /\n/, $ll->log;
 
 # every line of the log has the format, and names its process
 {

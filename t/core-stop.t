@@ -20,8 +20,8 @@ worker_processes = 1;
 shutdown_timeout = $timeout;
 handler_threads = 2;
 modules = (
-  { name = "src"; path = "%%OBJS%%/t/core_source.so"; count = $count; interval = "$interval"; },
-  { name = "sink"; path = "%%OBJS%%/t/core_sink.so"; file = "%%DIR%%/out.txt"; sleep = "$sleep"; }
+  { name = "sink"; path = "%%OBJS%%/t/core_sink.so"; file = "%%DIR%%/out.txt"; sleep = "$sleep"; },
+  { name = "src"; path = "%%OBJS%%/t/core_source.so"; count = $count; interval = "$interval"; }
 );
 routes = ( { from = "src:job"; to = "sink"; } );
 EOF
@@ -109,14 +109,14 @@ sub gone { my @p = @_; return !grep { kill 0, $_ } @p }
         unlink "$log.old";
     }
     is($ll->stop, 0, 'USR1: QUIT exits 0');
-    like(ll_slurp($log), / master: /, 'USR1: the master logs to the new file too');
+    like(ll_slurp($log), qr/ master: /, 'USR1: the master logs to the new file too');
 }
 
 # -s status, -s quit and -s stop through the pid file
 {
     my $ll = LL::Test::Server->new(conf => conf(count => 7, interval => '1ms'));
     ok($ll->start, '-s: started') or diag $ll->log;
-    ok(ll_wait_until(sub { (() = ll_slurp($ll->dir . '/out.txt') =~ /id=/g) == 7 }, 5),
+    ok(ll_wait_until(sub { (() = ll_slurp($ll->dir . '/out.txt') =~ / id=/g) == 7 }, 5),
        '-s: seven messages handled');
     sleep 0.2;
     my ($rc, $out) = ll_run(ll_bin(), '-c', $ll->conf_path, '-s', 'status');

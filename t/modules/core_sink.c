@@ -31,6 +31,7 @@ typedef struct {
     int64_t             sleep_ms;
     char               *tag;
     char               *outcome;
+    int64_t             start_delay_ms;
 } sink_conf_t;
 
 typedef struct {
@@ -48,6 +49,9 @@ static const ll_conf_field_t sink_conf[] = {
       "written on every line" },
     { "outcome", LL_CONF_STR, 0, "done", offsetof(sink_conf_t, outcome),
       "answer: done, retry, fail or revoke" },
+    { "start_delay", LL_CONF_DURATION, 0, "0",
+      offsetof(sink_conf_t, start_delay_ms),
+      "time start takes before the module can handle" },
     { NULL, 0, 0, NULL, 0, NULL }
 };
 
@@ -86,14 +90,20 @@ sink_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
 static int
 sink_start(ll_instance_t *in, char *err, size_t errlen)
 {
-    sink_t  *sk = ll_get_data(in);
+    sink_t          *sk = ll_get_data(in);
+    struct timespec  ts;
+    int              fd;
 
-    sk->fd = open(sk->conf->file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-                  0644);
-    if (sk->fd == -1) {
+    ts.tv_sec = sk->conf->start_delay_ms / 1000;
+    ts.tv_nsec = (sk->conf->start_delay_ms % 1000) * 1000000;
+    nanosleep(&ts, NULL);
+
+    fd = open(sk->conf->file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd == -1) {
         snprintf(err, errlen, "%s: %s", sk->conf->file, strerror(errno));
         return -1;
     }
+    __atomic_store_n(&sk->fd, fd, __ATOMIC_RELEASE);
     ll_log(in, LL_LOG_INFO, "started, code %s", CORE_SINK_CODE);
     return 0;
 }
@@ -132,6 +142,13 @@ sink_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
     int64_t          end;
     char             line[512];
     int              n;
+
+    /* the core must not hand a module work before its start has run */
+    if (__atomic_load_n(&sk->fd, __ATOMIC_ACQUIRE) == -1) {
+        ll_log(in, LL_LOG_ERR, "handle before start: %s",
+               msg->id ? msg->id : "-");
+        return ll_fail(res, "handle called before start");
+    }
 
     ll_log(in, LL_LOG_INFO, "handling %s", msg->id ? msg->id : "-");
 

@@ -19,7 +19,7 @@ my $moddir = "$prefix/lib/looklook/modules";
 
 my ($rc, $out) = ll_run('make', '-s', '-C', $root, '-f', "$objs/Makefile",
                         'install', "PREFIX=$prefix");
-is($rc, 0, 'make install PREFIX=tmp') or BAIL_OUT($out);
+is($rc, 0, 'make install PREFIX=tmp') or do { diag($out); done_testing(); exit; };
 for my $f ('sbin/looklook', 'include/looklook/looklook.h',
            'include/looklook/ll_module.h', 'lib/pkgconfig/looklook.pc',
            'share/looklook/looklook-module.mk') {
@@ -70,7 +70,7 @@ EOF
 $conf =~ s/MODDIR/$moddir/;
 (my $c1 = $conf) =~ s/EXTRA|ROUTE//g;
 my $ll = LL::Test::Server->new(conf => $c1);
-ok($ll->start, 'server without hello') or BAIL_OUT($ll->log);
+ok($ll->start, 'server without hello') or do { diag($ll->log); done_testing(); exit; };
 
 (my $c2 = $conf) =~ s/EXTRA/,\n  { name = "hi"; path = "hello.so"; greeting = "hi there"; },\n  { name = "src2"; path = "%%OBJS%%\/t\/core_source.so"; type = "greet"; count = 0; interval = "20ms"; payload = "world"; }/;
 $c2 =~ s/ROUTE/, { from = "src2:greet"; to = "hi"; }/;

@@ -58,7 +58,7 @@ sub new_lines {
 
 install_sink('v1');
 $ll->conf(conf('a'));
-ok($ll->start, 'generation 1 ready') or BAIL_OUT($ll->log);
+ok($ll->start, 'generation 1 ready') or do { diag($ll->log); done_testing(); exit; };
 ok(ll_wait_until(sub { grep { /^v1 a pid=\d+ gen=1 / } out_lines() }, 10),
    'generation 1 runs the v1 code');
 my ($old) = $ll->workers;

@@ -38,7 +38,7 @@ routes = (
   { from = "v:v"; to = "revoke"; }
 );
 EOF
-ok($ll->start, 'started') or BAIL_OUT($ll->log);
+ok($ll->start, 'started') or do { diag($ll->log); done_testing(); exit; };
 my $out = "$ll->{dir}/out.txt";
 
 ok($ll->wait_log(qr/ v: stopped| v: dispatched 6/, 10), 'all dispatched');

@@ -34,7 +34,7 @@ modules = (
 routes = ( { from = "src:job"; to = "sink"; } );
 EOF
 my $dir = $ll->dir;
-ok($ll->start, 'started') or BAIL_OUT("no generation 1:\n" . $ll->log . ll_slurp("$dir/stderr.log"));
+ok($ll->start, 'started') or do { diag("no generation 1:\n" . $ll->log . ll_slurp("$dir/stderr.log")); done_testing(); exit; };
 my $master = $ll->pid;
 
 like($ll->log, qr/\[info\] $master master: generation 1 ready \(2 workers\)$/m,

@@ -400,3 +400,31 @@ cron_spec_next(const cron_spec_t *s, const cron_tz_t *tz, int64_t after)
     }
     return CRON_NEVER;
 }
+
+/* Look back through growing windows, so a frequent spec walks few ticks
+ * and a rare one few windows. */
+int64_t
+cron_spec_prev(const cron_spec_t *s, const cron_tz_t *tz, int64_t t)
+{
+    static const int64_t  windows[] = {
+        60, 3600, 86400, 86400 * 32, 86400 * 367, 86400LL * HORIZON_DAYS
+    };
+    int64_t  x, y;
+    size_t   i;
+
+    if (s->every > 0) {
+        return (t >= 0 ? t / s->every : -((-t + s->every - 1) / s->every))
+               * s->every;
+    }
+    for (i = 0; i < sizeof(windows) / sizeof(windows[0]); i++) {
+        x = cron_spec_next(s, tz, t - windows[i] - 1);
+        if (x > t) {
+            continue;
+        }
+        while ((y = cron_spec_next(s, tz, x)) <= t) {
+            x = y;
+        }
+        return x;
+    }
+    return CRON_NEVER;
+}

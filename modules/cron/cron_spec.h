@@ -56,6 +56,10 @@ int cron_spec_parse(cron_spec_t *s, const char *spec, char *err,
 int64_t cron_spec_next(const cron_spec_t *s, const cron_tz_t *tz,
     int64_t after);
 
+/* The last tick of s at or before Unix second t, or CRON_NEVER.
+ * @locality any thread */
+int64_t cron_spec_prev(const cron_spec_t *s, const cron_tz_t *tz, int64_t t);
+
 /*
  * The smallest wall-clock second c in [from, to] ("civil seconds": local
  * date and time counted as if it were UTC) that s matches, or -1.

@@ -200,6 +200,29 @@ sub committed_total {
     return $n;
 }
 
+# The lines t/modules/kafka_sink.c appended to $file, as hashes (pid topic
+# partition offset attempt max_retry key value headers), \xNN unescaped,
+# "(null)" as undef; headers as an array ref [name, value, ...].
+sub sink_read {
+    my ($file) = @_;
+    my @r;
+    my $un = sub {
+        my ($s) = @_;
+        return undef if $s eq '(null)';
+        $s =~ s/\\x([0-9a-f]{2})/chr(hex $1)/ge;
+        return $s;
+    };
+    for my $line (split /\n/, LL::Test::ll_slurp($file)) {
+        my %h = map { /^([a-z_]+)=(.*)$/s ? ($1, $2) : () } split /\t/, $line;
+        next unless exists $h{offset};
+        $h{$_} = $un->($h{$_}) for qw(key value);
+        $h{headers} = [ map { map { $un->($_) } split /:/, $_, 2 }
+                        grep { length } split /,/, $h{headers} // '' ];
+        push @r, \%h;
+    }
+    return @r;
+}
+
 sub stop {
     my ($self) = @_;
     return unless $self->{pid};

@@ -1,6 +1,6 @@
 #!/usr/bin/perl
-# The process model: a master and worker_processes workers; log line
-# format; the master never maps a module; a killed worker is respawned in
+# The process model: a master and worker_processes workers ("auto"), a
+# pool of handler_threads; log line format, log_level and error_log; the master never maps a module; a killed worker is respawned in
 # its slot; a worker crash-looping at start is respawned with back-off.
 
 use strict;
@@ -138,5 +138,64 @@ unlike($ll->log, qr/handle before start/, 'no handle call before the module\'s s
 
 my $st = $ll->stop;
 is($st, 0, 'QUIT: the master exits 0');
+
+# worker_processes = "auto" is one worker per CPU; log_level = "warn" drops
+# info lines; error_log = "stderr" writes to the master's stderr
+{
+    my $cpus = () = ll_slurp('/proc/cpuinfo') =~ /^processor\s*:/mg;
+    my $q = LL::Test::Server->new(conf => <<'EOF');
+worker_processes = "auto";
+log_level = "warn";
+error_log = "stderr";
+modules = (
+  { name = "sink"; path = "%%OBJS%%/t/core_sink.so"; file = "%%DIR%%/out.txt"; },
+  { name = "src"; path = "%%OBJS%%/t/core_source.so"; count = 3; interval = "1ms"; }
+);
+routes = ( { from = "src:job"; to = "sink"; } );
+EOF
+    $q->start(nowait => 1);
+    my $qdir = $q->dir;
+    ok(ll_wait_until(sub { (() = ll_slurp("$qdir/out.txt") =~ / id=/g) == 3 * $cpus }, 10),
+       "\"auto\": $cpus workers each handle their messages");
+    my @w = $q->workers;
+    is(scalar @w, $cpus, "\"auto\": $cpus workers");
+    is($q->stop, 0, 'log_level warn: QUIT exits 0');
+    my $err = ll_slurp("$qdir/stderr.log");
+    unlike($err, qr/\[(info|debug)\]/, 'log_level warn: no info or debug line');
+    ok(!-e $q->log_path, 'error_log "stderr": no log file');
+
+    $q = LL::Test::Server->new(conf => <<'EOF');
+worker_processes = 1;
+log_level = "debug";
+error_log = "stderr";
+modules = ( { name = "sink"; path = "%%OBJS%%/t/core_sink.so"; file = "%%DIR%%/out.txt"; } );
+EOF
+    $q->start(nowait => 1);
+    $qdir = $q->dir;
+    ok(ll_wait_until(sub { ll_slurp("$qdir/stderr.log") =~ /generation 1 ready/ }, 10),
+       'error_log "stderr": the log goes to the master\'s stderr');
+    is($q->stop, 0, 'log_level debug: QUIT exits 0');
+    like(ll_slurp("$qdir/stderr.log"), qr/^\S+ \S+ \[debug\] \d+ sink: opened /m,
+         'log_level debug: a module\'s debug line');
+}
+
+# handler_threads bounds how many handlers run at once
+{
+    my $h = LL::Test::Server->new(conf => <<'EOF');
+worker_processes = 1;
+handler_threads = 3;
+modules = (
+  { name = "sink"; path = "%%OBJS%%/t/core_sink.so"; file = "%%DIR%%/out.txt"; sleep = "600ms"; },
+  { name = "src"; path = "%%OBJS%%/t/core_source.so"; count = 7; interval = "1ms"; }
+);
+routes = ( { from = "src:job"; to = "sink"; } );
+EOF
+    ok($h->start, 'handler_threads 3: started') or diag $h->log;
+    ok($h->wait_log(qr/(?: sink: finished .*){7}/s, 10), 'handler_threads 3: all 7 handled');
+    my ($before) = $h->log =~ /\A(.*?) sink: finished /s;
+    my $running = () = ($before // '') =~ / sink: handling /g;
+    is($running, 3, 'handler_threads 3: three handlers run at once, not more, not fewer');
+    is($h->stop, 0, 'handler_threads: QUIT exits 0');
+}
 
 done_testing();

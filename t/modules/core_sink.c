@@ -104,6 +104,7 @@ sink_start(ll_instance_t *in, char *err, size_t errlen)
         return -1;
     }
     __atomic_store_n(&sk->fd, fd, __ATOMIC_RELEASE);
+    ll_log(in, LL_LOG_DEBUG, "opened %s", sk->conf->file);
     ll_log(in, LL_LOG_INFO, "started, code %s", CORE_SINK_CODE);
     return 0;
 }

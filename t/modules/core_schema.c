@@ -2,7 +2,7 @@
  * core_schema: a test module with one setting of every type, to test how
  * the core checks, fills and prints a schema.  init logs the values it got
  * and checks that `items` is a list of strings (ll_conf_error names the
- * element's file and line).
+ * element's file and line); fini logs too.
  */
 
 #include <stdio.h>
@@ -57,7 +57,18 @@ schema_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
     ll_log(in, LL_LOG_INFO, "label=%s limit=%lld enabled=%d timeout_ms=%lld"
            " ratio=%g items=%d", c->label, (long long) c->limit, c->enabled,
            (long long) c->timeout_ms, c->ratio, count);
+    ll_set_data(in, c);
     return 0;
+}
+
+
+/* Logs, so tests see that fini runs (and in which order). */
+static void
+schema_fini(ll_instance_t *in)
+{
+    schema_conf_t  *c = ll_get_data(in);
+
+    ll_log(in, LL_LOG_INFO, "fini label=%s", c != NULL ? c->label : "?");
 }
 
 
@@ -70,4 +81,5 @@ LL_MODULE_EXPORT const ll_module_t ll_module = {
     .conf = schema_conf,
     .conf_size = sizeof(schema_conf_t),
     .init = schema_init,
+    .fini = schema_fini,
 };

@@ -497,7 +497,7 @@ cron_store_run_requests(cron_t *cr, char **out, size_t max)
     redisReply  *r;
     size_t       i, n = 0;
 
-    r = rq_redis_cmd(&cr->r, "LPOP %s %zu", CRON_KEY_RUN, max);
+    r = rq_redis_cmd(&cr->r, "LPOP %s %d", CRON_KEY_RUN, (int) max);
     if (r == NULL) {
         return 0;
     }

@@ -1,0 +1,179 @@
+/*
+ * redisq: the asynq-compatible task queue module; internal declarations.
+ *
+ * Threads of one instance (each owns its own Redis connection):
+ *   fetcher     dequeues (batched Lua script) and ll_dispatch()es tasks
+ *   waiter x Q  one per served queue, blocks in BLMOVE pending->pending
+ *               while the fetcher is idle: a pure wake-up
+ *   acker       writes each attempt's outcome (Done batched per queue,
+ *               the rest pipelined)
+ *   timer       forwards scheduled/retry tasks at their millisecond due time
+ *   house       heartbeat + lease extension (5 s), deadlines (100 ms),
+ *               recoverer (60 s), janitor (8 s)
+ *   cancel      SUBSCRIBE asynq:cancel
+ * Handler-pool threads call rq_done(); any thread calls the handle hook
+ * (client pool of connections).  One mutex (srv->lock) guards the job
+ * lists and counters.  See README.md for the design.
+ */
+#ifndef REDISQ_H_INCLUDED
+#define REDISQ_H_INCLUDED
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "looklook.h"
+#include "rq_client.h"
+#include "rq_redis.h"
+#include "rq_task.h"
+
+#define RQ_MAX_QUEUES     64
+#define RQ_CLIENT_CONNS   8
+
+typedef struct {
+    char               *redis;
+    char               *username;
+    char               *password;
+    int64_t             db;
+    int64_t             connect_timeout;    /* ms */
+    int64_t             concurrency;
+    const ll_conf_node_t *queues;
+    int                 strict_priority;
+    int64_t             dequeue_batch;
+    int64_t             janitor_interval;   /* ms */
+    int64_t             janitor_batch;
+    int64_t             recover_interval;   /* ms */
+    int64_t             forward_poll;       /* ms: re-read of the due zsets */
+} rq_conf_t;
+
+typedef struct rq_server_s  rq_server_t;
+
+typedef struct {
+    rq_keys_t           k;
+    rq_server_t        *srv;
+    int                 priority;
+    int                 paused;             /* last dequeue said paused */
+    pthread_t           waiter;
+    int                 waiter_started;
+} rq_queue_t;
+
+/* job states (atomic) */
+enum { RQ_JOB_RUNNING = 0, RQ_JOB_DONE, RQ_JOB_ORPHANED, RQ_JOB_LATE };
+
+/* why the attempt failed regardless of the handler's answer */
+enum { RQ_WHY_NONE = 0, RQ_WHY_DEADLINE, RQ_WHY_CANCELED, RQ_WHY_UNDECODABLE,
+       RQ_WHY_NOSTART };
+
+typedef struct rq_job_s  rq_job_t;
+
+struct rq_job_s {
+    ll_msg_t            msg;        /* first: rq_done gets &msg */
+    rq_job_t           *prev;       /* srv->jobs (in flight until written) */
+    rq_job_t           *next;
+    rq_job_t           *ack_next;   /* srv->acks */
+    rq_queue_t         *q;
+    Asynq__TaskMessage *tm;         /* NULL when undecodable */
+    char               *id;         /* tm->id or the raw ID */
+    uint8_t            *raw;        /* undecodable msg bytes */
+    size_t              rawlen;
+    ll_header_t        *headers;
+    int64_t             start_ms;
+    int64_t             deadline_ms;
+    int64_t             lease_ms;   /* local lease (Unix ms), under lock */
+    unsigned            hb_gen;     /* heartbeat that extends it */
+    int                 state;      /* RQ_JOB_*, atomic */
+    int                 why;        /* RQ_WHY_*, under lock */
+    int                 outcome;
+    int64_t             retry_delay_ms;
+    char                error[LL_ERROR_MAX];
+};
+
+struct rq_server_s {
+    ll_instance_t      *in;
+    rq_conf_t          *conf;
+    rq_redis_conf_t     rc;
+    rq_queue_t          queues[RQ_MAX_QUEUES];
+    int                 nqueues;
+    int                 total_priority;
+    char                host[256];
+    char                server_id[37];
+    char                servers_key[400];
+    char                workers_key[400];
+    int64_t             started_ms;
+
+    pthread_mutex_t     lock;
+    pthread_cond_t      fetch_cond;     /* slot freed, wake-up, stop */
+    pthread_cond_t      idle_cond;      /* fetcher went idle (waiters) */
+    pthread_cond_t      ack_cond;       /* acks queued, stop */
+    pthread_cond_t      timer_cond;     /* earlier due time, stop */
+    pthread_cond_t      drain_cond;     /* a job left srv->jobs */
+    pthread_cond_t      house_cond;     /* stop */
+    int                 stopping;       /* intake stops */
+    int                 ack_stop;
+    int                 busy;           /* dispatched, handler not back */
+    int                 njobs;          /* in srv->jobs */
+    int                 idle;           /* the fetcher sleeps: no work */
+    int                 wake;           /* a waiter (or enqueue) saw work */
+    int64_t             timer_next_ms;  /* when the timer sleeps until */
+    rq_job_t           *jobs;
+    rq_job_t           *acks;
+    rq_job_t          **acks_tail;
+    rq_job_t           *orphans;        /* given back at stop; freed in fini */
+
+    unsigned            ack_loaded;     /* rq_load_scripts per thread */
+    unsigned            house_loaded;
+    pthread_t           fetcher, acker, timer, house, canceller;
+    int                 started;
+    int                 nthreads;       /* of acker, house, timer,
+                                         * canceller, fetcher: started */
+
+    /* client connections for the handle hook */
+    rq_redis_t          client[RQ_CLIENT_CONNS];
+    pthread_mutex_t     client_lock[RQ_CLIENT_CONNS];
+    unsigned            client_next;
+};
+
+/* condvars use CLOCK_MONOTONIC; absolute time for a wait of ms */
+void rq_abstime(struct timespec *ts, int64_t ms);
+int64_t rq_mono(void);
+
+/* jobs */
+void rq_job_free(rq_job_t *j);
+void rq_job_unlink(rq_server_t *s, rq_job_t *j);    /* under lock */
+void rq_ack_push(rq_server_t *s, rq_job_t *j);      /* under lock */
+
+/* threads: rq_fetch.c, rq_ack.c, rq_timer.c, rq_house.c */
+void *rq_fetcher_main(void *arg);
+void *rq_waiter_main(void *arg);
+void *rq_acker_main(void *arg);
+void *rq_timer_main(void *arg);
+void *rq_house_main(void *arg);
+void *rq_cancel_main(void *arg);
+
+/* Wake the timer when something becomes due at due_ms, earlier than it
+ * planned.  @locality any thread */
+void rq_timer_poke(rq_server_t *s, int64_t due_ms);
+
+/* The asynq default back-off for n failures so far, in seconds. */
+int64_t rq_backoff_s(int n);
+
+/* Write the outcome of finished jobs in srv->jobs (rq_ack.c), unlinking
+ * and freeing them.  Returns the jobs it could not write (Redis gone) as a
+ * list through ack_next.  @locality the acker (or stop, after it) */
+rq_job_t *rq_ack_write(rq_server_t *s, rq_redis_t *r, rq_job_t *list);
+
+/* Write Retry/Archive ("asynq: task lease expired") for tasks whose lease
+ * expired on some server (not in srv->jobs).  Returns how many were
+ * written.  @locality the house thread */
+int rq_recover_write(rq_server_t *s, rq_redis_t *r, rq_job_t **jobs, int n);
+
+/* SCRIPT LOAD the outcome scripts when r has a new connection since
+ * *loaded (so pipelined EVALSHA never meets NOSCRIPT). */
+void rq_load_scripts(rq_redis_t *r, unsigned *loaded);
+
+/* Requeue jobs given back at stop (rq_ack.c). */
+void rq_requeue(rq_server_t *s, rq_redis_t *r, rq_job_t *list);
+
+/* Clear this server's heartbeat keys (rq_house.c). */
+void rq_house_clear(rq_server_t *s, rq_redis_t *r);
+
+#endif /* REDISQ_H_INCLUDED */

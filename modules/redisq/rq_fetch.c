@@ -1,0 +1,443 @@
+/*
+ * rq_fetch: the fetcher (dequeue + dispatch), the per-queue BLMOVE
+ * waiters, and the handler-pool done callback.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "redisq.h"
+#include "rq_scripts.h"
+
+
+int64_t
+rq_mono(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+void
+rq_abstime(struct timespec *ts, int64_t ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000;
+    if (ts->tv_nsec >= 1000000000) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000;
+    }
+}
+
+
+void
+rq_job_free(rq_job_t *j)
+{
+    if (j == NULL) {
+        return;
+    }
+    if (j->tm != NULL) {
+        asynq__task_message__free_unpacked(j->tm, NULL);
+    } else {
+        free(j->id);
+    }
+    free(j->raw);
+    free(j->headers);
+    free(j);
+}
+
+
+void
+rq_job_unlink(rq_server_t *s, rq_job_t *j)
+{
+    if (j->prev != NULL) {
+        j->prev->next = j->next;
+    } else {
+        s->jobs = j->next;
+    }
+    if (j->next != NULL) {
+        j->next->prev = j->prev;
+    }
+    j->prev = j->next = NULL;
+    s->njobs--;
+    pthread_cond_broadcast(&s->drain_cond);
+}
+
+
+static void
+rq_job_link(rq_server_t *s, rq_job_t *j)
+{
+    j->prev = NULL;
+    j->next = s->jobs;
+    if (s->jobs != NULL) {
+        s->jobs->prev = j;
+    }
+    s->jobs = j;
+    s->njobs++;
+}
+
+
+void
+rq_ack_push(rq_server_t *s, rq_job_t *j)
+{
+    j->ack_next = NULL;
+    *s->acks_tail = j;
+    s->acks_tail = &j->ack_next;
+    pthread_cond_signal(&s->ack_cond);
+}
+
+
+/*
+ * The handler answered.  Orphaned jobs (given back by stop) are left
+ * alone: the task was requeued and fini frees them.
+ * @locality a handler-pool thread
+ */
+static void
+rq_done(ll_msg_t *msg, int outcome, const ll_result_t *res, void *arg)
+{
+    rq_job_t     *j = (rq_job_t *) msg;
+    rq_server_t  *s = arg;
+    int           expect = RQ_JOB_RUNNING;
+
+    if (!__atomic_compare_exchange_n(&j->state, &expect, RQ_JOB_DONE, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    {
+        __atomic_store_n(&j->state, RQ_JOB_LATE, __ATOMIC_RELEASE);
+        return;
+    }
+    j->outcome = outcome;
+    j->retry_delay_ms = res->retry_delay_ms;
+    snprintf(j->error, sizeof(j->error), "%s", res->error);
+
+    pthread_mutex_lock(&s->lock);
+    s->busy--;
+    rq_ack_push(s, j);
+    pthread_cond_signal(&s->fetch_cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+
+/* The order to try the queues in (asynq-wire.md 4.2). */
+static int
+rq_queue_order(rq_server_t *s, rq_queue_t **order, unsigned *seed)
+{
+    rq_queue_t  *tmp;
+    int          i, k, n = s->nqueues, w, pick;
+
+    for (i = 0; i < n; i++) {
+        order[i] = &s->queues[i];
+    }
+    if (s->conf->strict_priority || n == 1) {
+        return n;   /* queues[] is sorted by priority at init */
+    }
+    /* weighted: draw without replacement, each by its priority share;
+     * equal to asynq's shuffle-and-keep-first */
+    w = s->total_priority;
+    for (i = 0; i < n - 1; i++) {
+        pick = (int) (rand_r(seed) % (unsigned) w);
+        for (k = i; k < n - 1 && pick >= order[k]->priority; k++) {
+            pick -= order[k]->priority;
+        }
+        tmp = order[i];
+        order[i] = order[k];
+        order[k] = tmp;
+        w -= order[i]->priority;
+    }
+    return n;
+}
+
+
+/* Compute the attempt's deadline (asynq-wire.md 5.4), Unix ms. */
+static int64_t
+rq_deadline(const Asynq__TaskMessage *tm, int64_t now)
+{
+    int64_t  dl;
+
+    if (tm->timeout <= 0 && tm->deadline <= 0) {
+        return now + RQ_DEFAULT_TIMEOUT_S * 1000;
+    }
+    dl = tm->timeout > 0 ? now + tm->timeout * 1000 : INT64_MAX;
+    if (tm->deadline > 0 && tm->deadline * 1000 < dl) {
+        dl = tm->deadline * 1000;
+    }
+    return dl;
+}
+
+
+/* Turn one dequeued (id, msg) into a job and dispatch it. */
+static void
+rq_start_job(rq_server_t *s, rq_queue_t *q, const redisReply *id,
+    const redisReply *msg, int64_t now, int64_t lease_ms)
+{
+    rq_job_t  *j;
+    char       why[160];
+    size_t     i;
+
+    if (msg->len == 0) {
+        ll_log(s->in, LL_LOG_WARN, "queue %s: task ID \"%.*s\" had no task "
+               "hash; dropped from pending", q->k.name, (int) id->len,
+               id->str);
+        return;
+    }
+    j = calloc(1, sizeof(*j));
+    if (j == NULL) {
+        /* its lease runs out; the recoverer retries it */
+        ll_log(s->in, LL_LOG_ERR, "out of memory for task %.*s",
+               (int) id->len, id->str);
+        return;
+    }
+    ll_msg_init(&j->msg);
+    j->q = q;
+    j->start_ms = now;
+    j->lease_ms = lease_ms;
+    j->tm = rq_msg_decode(msg->str, msg->len, why, sizeof(why));
+
+    if (j->tm == NULL || strcmp(j->tm->id, "") == 0
+        || (size_t) id->len != strlen(j->tm->id)
+        || memcmp(id->str, j->tm->id, id->len) != 0)
+    {
+        if (j->tm != NULL) {
+            snprintf(why, sizeof(why), "task message id \"%s\" does not "
+                     "match its key", j->tm->id);
+            asynq__task_message__free_unpacked(j->tm, NULL);
+            j->tm = NULL;
+        }
+        j->id = strndup(id->str, id->len);
+        j->raw = malloc(msg->len ? msg->len : 1);
+        if (j->id == NULL || j->raw == NULL) {
+            rq_job_free(j);
+            return;
+        }
+        memcpy(j->raw, msg->str, msg->len);
+        j->rawlen = msg->len;
+        j->why = RQ_WHY_UNDECODABLE;
+        snprintf(j->error, sizeof(j->error), "redisq: %s", why);
+        ll_log(s->in, LL_LOG_ERR, "queue %s: task %s: %s; archived",
+               q->k.name, j->id, why);
+        pthread_mutex_lock(&s->lock);
+        rq_job_link(s, j);
+        rq_ack_push(s, j);
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
+
+    j->id = j->tm->id;
+    j->msg.source = ll_instance_name(s->in);
+    j->msg.type = j->tm->type;
+    j->msg.id = j->tm->id;
+    j->msg.queue = q->k.name;
+    j->msg.payload = j->tm->payload.data;
+    j->msg.payload_len = j->tm->payload.len;
+    j->msg.attempt = j->tm->retried;
+    j->msg.max_retry = j->tm->retry;
+    j->deadline_ms = rq_deadline(j->tm, now);
+    j->msg.deadline_ms = j->deadline_ms;
+    if (j->tm->n_headers > 0) {
+        j->headers = calloc(j->tm->n_headers, sizeof(ll_header_t));
+        if (j->headers != NULL) {
+            for (i = 0; i < j->tm->n_headers; i++) {
+                j->headers[i].name = j->tm->headers[i]->key;
+                j->headers[i].value = j->tm->headers[i]->value;
+                j->headers[i].value_len = strlen(j->tm->headers[i]->value);
+            }
+            j->msg.headers = j->headers;
+            j->msg.nheaders = j->tm->n_headers;
+        }
+    }
+
+    pthread_mutex_lock(&s->lock);
+    rq_job_link(s, j);
+    if (j->deadline_ms <= now) {
+        j->why = RQ_WHY_DEADLINE;   /* fails at once, as asynq */
+        j->state = RQ_JOB_DONE;
+        rq_ack_push(s, j);
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
+    s->busy++;
+    pthread_mutex_unlock(&s->lock);
+
+    if (ll_dispatch(s->in, &j->msg, rq_done, s) != 0) {
+        pthread_mutex_lock(&s->lock);
+        s->busy--;
+        j->why = RQ_WHY_NOSTART;    /* the pool is stopping: requeue */
+        j->state = RQ_JOB_DONE;
+        rq_ack_push(s, j);
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+
+/*
+ * Lease up to n tasks from q and start them.  Returns how many were
+ * leased, 0 if none (or paused), -1 on a Redis failure.
+ */
+static int
+rq_dequeue(rq_server_t *s, rq_redis_t *r, rq_queue_t *q, int n)
+{
+    redisReply  *rep;
+    const char  *argv[7];
+    char         lease[24], cnt[16];
+    int64_t      now = rq_now_ms(), lease_s = now / 1000 + RQ_LEASE_S;
+    size_t       i;
+    int          got;
+
+    snprintf(lease, sizeof(lease), "%lld", (long long) lease_s);
+    snprintf(cnt, sizeof(cnt), "%d", n);
+    argv[0] = q->k.pending;
+    argv[1] = q->k.paused;
+    argv[2] = q->k.active;
+    argv[3] = q->k.lease;
+    argv[4] = lease;
+    argv[5] = q->k.task_prefix;
+    argv[6] = cnt;
+    rep = rq_redis_eval(r, &rq_s_dequeue, 4, 7, argv, NULL);
+    if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+        ll_log(s->in, LL_LOG_WARN, "dequeue from %s: %s", q->k.name,
+               rep ? rep->str : r->err);
+        freeReplyObject(rep);
+        return -1;
+    }
+    if (rep->type == REDIS_REPLY_INTEGER) {
+        q->paused = 1;
+        freeReplyObject(rep);
+        return 0;
+    }
+    q->paused = 0;
+    got = (int) (rep->elements / 2);
+    for (i = 0; i + 1 < rep->elements; i += 2) {
+        rq_start_job(s, q, rep->element[i], rep->element[i + 1], now,
+                     lease_s * 1000);
+    }
+    freeReplyObject(rep);
+    return got;
+}
+
+
+/* @locality the fetcher thread */
+void *
+rq_fetcher_main(void *arg)
+{
+    rq_server_t      *s = arg;
+    rq_queue_t       *order[RQ_MAX_QUEUES];
+    rq_redis_t        r;
+    struct timespec   ts;
+    unsigned          seed = (unsigned) rq_now_ns();
+    int               free_slots, i, n, got, failed;
+
+    rq_redis_init(&r, &s->rc);
+    pthread_mutex_lock(&s->lock);
+    while (!s->stopping) {
+        free_slots = (int) s->conf->concurrency - s->busy;
+        if (free_slots <= 0) {
+            pthread_cond_wait(&s->fetch_cond, &s->lock);
+            continue;
+        }
+        if (free_slots > s->conf->dequeue_batch) {
+            free_slots = (int) s->conf->dequeue_batch;
+        }
+        s->wake = 0;
+        pthread_mutex_unlock(&s->lock);
+
+        got = 0;
+        failed = 0;
+        n = rq_queue_order(s, order, &seed);
+        for (i = 0; i < n && got == 0; i++) {
+            got = rq_dequeue(s, &r, order[i], free_slots);
+            if (got < 0) {
+                failed = 1;
+                got = 0;
+            }
+        }
+
+        pthread_mutex_lock(&s->lock);
+        if (got > 0 || s->wake || s->stopping) {
+            continue;
+        }
+        /* nothing anywhere: let the waiters block in BLMOVE, and poll
+         * once a second anyway (pause, a lost wake-up); after a Redis
+         * failure retry soon */
+        s->idle = !failed;
+        pthread_cond_broadcast(&s->idle_cond);
+        rq_abstime(&ts, failed ? 100 : 1000);
+        while (!s->wake && !s->stopping
+               && pthread_cond_timedwait(&s->fetch_cond, &s->lock, &ts) == 0)
+        {
+            /* woken by a freed slot only: keep sleeping */
+        }
+        s->idle = 0;
+    }
+    pthread_mutex_unlock(&s->lock);
+    rq_redis_close(&r);
+    return NULL;
+}
+
+
+/*
+ * Block in BLMOVE q:pending q:pending RIGHT RIGHT while the fetcher is
+ * idle: it returns as soon as the list is non-empty and leaves the list
+ * as it was (the right end is popped and pushed back), so it only wakes
+ * the fetcher, which then runs the atomic dequeue script.
+ * @locality a waiter thread (one per served queue)
+ */
+void *
+rq_waiter_main(void *arg)
+{
+    rq_queue_t       *q = arg;
+    rq_server_t      *s = q->srv;
+    rq_redis_t        r;
+    redisReply       *rep;
+    struct timespec   ts;
+    int               paused;
+
+    rq_redis_init(&r, &s->rc);
+    for ( ;; ) {
+        pthread_mutex_lock(&s->lock);
+        while (!s->stopping && (!s->idle || s->wake)) {
+            pthread_cond_wait(&s->idle_cond, &s->lock);
+        }
+        paused = q->paused;
+        if (paused && !s->stopping) {
+            rq_abstime(&ts, 1000);
+            pthread_cond_timedwait(&s->idle_cond, &s->lock, &ts);
+        }
+        if (s->stopping) {
+            pthread_mutex_unlock(&s->lock);
+            break;
+        }
+        pthread_mutex_unlock(&s->lock);
+        if (paused) {
+            continue;
+        }
+
+        rep = rq_redis_cmd(&r, "BLMOVE %s %s RIGHT RIGHT 0.5", q->k.pending,
+                           q->k.pending);
+        if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+            if (rep != NULL) {
+                ll_log(s->in, LL_LOG_ERR, "BLMOVE on %s: %s (Redis >= 6.2 "
+                       "needed)", q->k.name, rep->str);
+            }
+            freeReplyObject(rep);
+            pthread_mutex_lock(&s->lock);
+            rq_abstime(&ts, rep ? 1000 : 100);
+            if (!s->stopping) {
+                pthread_cond_timedwait(&s->idle_cond, &s->lock, &ts);
+            }
+            pthread_mutex_unlock(&s->lock);
+            continue;
+        }
+        if (rep->type == REDIS_REPLY_STRING) {
+            pthread_mutex_lock(&s->lock);
+            s->wake = 1;
+            pthread_cond_signal(&s->fetch_cond);
+            pthread_mutex_unlock(&s->lock);
+        }
+        freeReplyObject(rep);
+    }
+    rq_redis_close(&r);
+    return NULL;
+}

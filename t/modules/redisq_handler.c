@@ -9,7 +9,7 @@
  *   until=N                        retry while attempt < N, then done
  *   send=QUEUE                     enqueue a follow-up task "followup" into
  *                                  QUEUE through ll_send(.., "redisq", ..)
- * Every call appends one line to the file `record`:
+ * Every call appends one line to the file `record` ("-": none):
  *   <start ms> <end ms> <id> <type> <queue> <attempt> <max_retry>
  *   <deadline ms> <cancelled> <nheaders> [<header=value>...]
  */
@@ -94,7 +94,7 @@ rqh_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
                       msg->headers[i].name, (int) msg->headers[i].value_len,
                       (const char *) msg->headers[i].value);
     }
-    f = fopen(c->record, "a");
+    f = strcmp(c->record, "-") == 0 ? NULL : fopen(c->record, "a");
     if (f != NULL) {
         fprintf(f, "%s\n", line);
         fclose(f);

@@ -17,6 +17,9 @@ my $prefix = ll_dir();
 my $src    = ll_dir();
 my $moddir = "$prefix/lib/looklook/modules";
 
+# sub-makes of our own, not part of a `make test` that may run this
+delete @ENV{qw(MAKEFLAGS MFLAGS MAKELEVEL)};
+
 my ($rc, $out) = ll_run('make', '-s', '-C', $root, '-f', "$objs/Makefile",
                         'install', "PREFIX=$prefix");
 is($rc, 0, 'make install PREFIX=tmp') or do { diag($out); done_testing(); exit; };
@@ -38,7 +41,7 @@ ok(grep({ /include .*looklook-module\.mk/ } @mk), 'it includes looklook-module.m
 copy("$root/examples/hello/$_", "$src/$_") or die "copy $_: $!" for qw(hello.c Makefile);
 ($rc, $out) = ll_run('make', '-C', $src);
 is($rc, 0, 'make: hello.so builds out of tree') or diag $out;
-unlike($out, qr/warning:/, 'without warnings') or diag $out;
+unlike($out, qr/\.[ch]:\d+:(\d+:)? warning:/, 'without compiler warnings') or diag $out;
 ($rc, $out) = ll_run('make', '-C', $src, 'install');
 is($rc, 0, 'make install') or diag $out;
 ok(-f "$moddir/hello.so", 'hello.so is in the module dir');

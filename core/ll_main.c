@@ -135,7 +135,7 @@ main(int argc, char **argv)
 {
     const char  *conf_arg = LL_CONF_PATH, *prefix = NULL, *sig = NULL;
     const char  *module = NULL;
-    char        *dir, *base, *abs = NULL, *conf_path, err[LL_ERRLEN];
+    char        *dir = NULL, *abs = NULL, *conf_path, err[LL_ERRLEN];
     int          opt, test = 0, rc;
 
     opterr = 0;
@@ -176,26 +176,32 @@ main(int argc, char **argv)
     }
 
     /* Relative paths (pid_file, modules, sqlite files, @include) start from
-     * the prefix, by default the config's folder: chdir there, and name the
-     * config by its base name, which is also what errors print. */
-    dir = strdup(conf_arg);
-    base = strdup(conf_arg);
-    if (dir == NULL || base == NULL) {
-        fprintf(stderr, "looklook: out of memory\n");
-        return 1;
-    }
-    if (prefix != NULL) {
+     * the prefix, by default the config's folder: chdir there.  The config
+     * keeps the name it was given when that is a bare file name, else its
+     * absolute path; errors print that name. */
+    if (strchr(conf_arg, '/') == NULL && prefix == NULL) {
+        conf_path = (char *) conf_arg;
+        prefix = ".";
+    } else {
         conf_path = abs = realpath(conf_arg, NULL);
         if (conf_path == NULL) {
             fprintf(stderr, "looklook: %s: %s\n", conf_arg, strerror(errno));
             return 1;
         }
-    } else {
-        prefix = dirname(dir);
-        conf_path = basename(base);
+        if (prefix == NULL) {
+            dir = strdup(abs);
+            if (dir == NULL) {
+                fprintf(stderr, "looklook: out of memory\n");
+                free(abs);
+                return 1;
+            }
+            prefix = dirname(dir);
+        }
     }
     if (chdir(prefix) != 0) {
         fprintf(stderr, "looklook: prefix %s: %s\n", prefix, strerror(errno));
+        free(abs);
+        free(dir);
         return 1;
     }
 
@@ -214,6 +220,5 @@ main(int argc, char **argv)
     }
     free(abs);
     free(dir);
-    free(base);
     return rc;
 }

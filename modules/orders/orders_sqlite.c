@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sqlite3.h>
 
 #include "orders_store.h"
 
 typedef struct {
     sqlite3        *db;
+    int64_t         timeout_ms;
     sqlite3_stmt   *find;
     sqlite3_stmt   *update;
     sqlite3_stmt   *insert;
@@ -74,6 +76,31 @@ orders_sqlite_error(orders_sqlite_t *c, int rc, const char *what, char *err,
         return ORDERS_DB_BROKEN;
     default:
         return ORDERS_DB_ERR;
+    }
+}
+
+
+/*
+ * sqlite3_exec, trying again while the file is locked.  Switching to WAL
+ * and creating the table take locks for which SQLite answers SQLITE_BUSY
+ * at once, without its busy handler, when another worker is doing the
+ * same on a new file; so wait here, up to the busy timeout.
+ */
+static int
+orders_sqlite_exec(orders_sqlite_t *c, const char *sql)
+{
+    struct timespec  ts = { 0, 10 * 1000000 };
+    int64_t          waited;
+    int              rc;
+
+    for (waited = 0; /* void */; waited += 10) {
+        rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+        if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+            || waited >= c->timeout_ms)
+        {
+            return rc;
+        }
+        nanosleep(&ts, NULL);
     }
 }
 
@@ -138,9 +165,10 @@ orders_sqlite_connect(const orders_dsn_t *d, const char *tz,
         orders_sqlite_close(c);
         return NULL;
     }
+    c->timeout_ms = timeout_ms;
     sqlite3_busy_timeout(c->db, (int) timeout_ms);
-    rc = sqlite3_exec(c->db, "PRAGMA journal_mode=WAL;"
-                      "PRAGMA synchronous=FULL;", NULL, NULL, NULL);
+    rc = orders_sqlite_exec(c, "PRAGMA journal_mode=WAL;"
+                            "PRAGMA synchronous=FULL;");
     if (rc != SQLITE_OK) {
         orders_sqlite_error(c, rc, d->path, err, errlen);
         orders_sqlite_close(c);
@@ -198,7 +226,7 @@ orders_sqlite_schema(void *conn, char *err, size_t errlen)
     orders_sqlite_t  *c = conn;
     int               rc;
 
-    rc = sqlite3_exec(c->db, orders_sqlite_ddl, NULL, NULL, NULL);
+    rc = orders_sqlite_exec(c, orders_sqlite_ddl);
     if (rc != SQLITE_OK) {
         return orders_sqlite_error(c, rc, "create homestay_order", err, errlen);
     }

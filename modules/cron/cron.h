@@ -80,6 +80,8 @@ typedef struct {
     char                    owner[200];     /* host:pid:uuid, scheduler ID */
     char                   *list_key;       /* asynq:schedulers:{owner} */
     rq_redis_t              r;
+    unsigned                loaded_for;     /* r.connects when CLAIM was
+                                             * last loaded */
     cron_entry_t          **heap;           /* min-heap on wake_ms */
     size_t                  nheap;
     int                     leader;

@@ -128,6 +128,29 @@ claim_decode(const redisReply *r, cron_claim_t *out)
     out->gave_up = reply_int(r->element[3]);
 }
 
+/* One CLAIM call (blocking). */
+static void
+claim_one(cron_t *cr, cron_entry_t *e, int64_t tick, cron_claim_t *out)
+{
+    redisReply  *r;
+    const char  *argv[5];
+    char         t[24], lease[24], window[24];
+
+    snprintf(t, sizeof(t), "%lld", (long long) tick);
+    snprintf(lease, sizeof(lease), "%lld", (long long) cr->conf->lease_ms);
+    snprintf(window, sizeof(window), "%d", CRON_TAKEOVER_MS);
+    argv[0] = e->state_key;
+    argv[1] = t;
+    argv[2] = cr->owner;
+    argv[3] = lease;
+    argv[4] = window;
+    r = rq_redis_eval(&cr->r, &claim_script, 1, 5, argv, NULL);
+    claim_decode(r, out);
+    if (r != NULL) {
+        freeReplyObject(r);
+    }
+}
+
 int
 cron_store_claim(cron_t *cr, cron_entry_t **e, const int64_t *tick, size_t n,
     cron_claim_t *out)
@@ -136,14 +159,25 @@ cron_store_claim(cron_t *cr, cron_entry_t **e, const int64_t *tick, size_t n,
     const char  *argv[5];
     char         t[24], lease[24], window[24];
     size_t       i, sent = 0;
-    int          rc = 0;
+    int          rc = 0, noscript = 0;
 
     for (i = 0; i < n; i++) {
         out[i].code = -1;
         out[i].gave_up = -1;
     }
+    if (n == 1) {
+        claim_one(cr, e[0], tick[0], &out[0]);
+        return out[0].code < 0 ? -1 : 0;
+    }
     if (rq_redis_get(&cr->r) == NULL) {
         return -1;
+    }
+    /* a new connection may talk to a Redis that lost its scripts */
+    if (cr->r.connects != cr->loaded_for) {
+        if (rq_redis_load(&cr->r, &claim_script) != 0) {
+            return -1;
+        }
+        cr->loaded_for = cr->r.connects;
     }
     snprintf(lease, sizeof(lease), "%lld", (long long) cr->conf->lease_ms);
     snprintf(window, sizeof(window), "%d", CRON_TAKEOVER_MS);
@@ -168,21 +202,16 @@ cron_store_claim(cron_t *cr, cron_entry_t **e, const int64_t *tick, size_t n,
             return -1;
         }
         if (rq_redis_is_error(r, "NOSCRIPT")) {
-            /* Redis lost its scripts (restart): this one again, loaded */
-            freeReplyObject(r);
-            snprintf(t, sizeof(t), "%lld", (long long) tick[i]);
-            argv[0] = e[i]->state_key;
-            argv[1] = t;
-            argv[2] = cr->owner;
-            argv[3] = lease;
-            argv[4] = window;
-            r = rq_redis_eval(&cr->r, &claim_script, 1, 5, argv, NULL);
-            if (r == NULL) {
-                return -1;
-            }
+            noscript = 1;       /* redone below, once the pipe is drained */
+        } else {
+            claim_decode(r, &out[i]);
         }
-        claim_decode(r, &out[i]);
         freeReplyObject(r);
+    }
+    for (i = 0; noscript && i < sent; i++) {
+        if (out[i].code < 0) {
+            claim_one(cr, e[i], tick[i], &out[i]);
+        }
     }
     return rc;
 }

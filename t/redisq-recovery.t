@@ -1,0 +1,100 @@
+# redisq never loses or strands a task: graceful stop requeues what still
+# runs, kill -9 of a worker mid-task is recovered by lease expiry
+# (asynq-wire.md 4.10), and a Redis restart in the middle of a run loses
+# nothing.  Also checks the "every ID has its hash" invariant (1.4).
+use strict;
+use warnings;
+use Test::More;
+use lib 't/lib';
+use LL::Test;
+use LL::Redis;
+use LL::Asynq;
+use Time::HiRes qw(time sleep);
+
+sub enq { my ($url, @a) = @_; my ($st, $out) = cli('-u', $url, 'task', 'enqueue', @a);
+          die "enqueue: $out" if $st; }
+sub state { $_[0]->cmd('HGET', "asynq:{default}:t:$_[1]", 'state') // '' }
+
+# every ID in a container has its task hash, with a state that matches
+sub invariant_ok {
+    my ($r, $name) = @_;
+    my @bad;
+    for my $c (qw(pending active)) {
+        for my $id (@{ $r->cmd('LRANGE', "asynq:{default}:$c", 0, -1) }) {
+            push @bad, "$c:$id" unless state($r, $id) eq $c;
+        }
+    }
+    for my $c (qw(scheduled retry archived completed lease)) {
+        for my $id (@{ $r->cmd('ZRANGE', "asynq:{default}:$c", 0, -1) }) {
+            my $want = $c eq 'lease' ? 'active' : $c;
+            push @bad, "$c:$id" unless state($r, $id) eq $want;
+        }
+    }
+    is_deeply(\@bad, [], "$name: every ID has its hash and state");
+}
+
+# ---- 1. kill -9 of a worker mid-task: recovered by lease expiry --------
+my $r1 = LL::Redis->start;
+my $ll1 = LL::Test::Server->new;
+$ll1->conf(redisq_conf(url => $r1->url, redisq => 'concurrency = 2; recover_interval = "1s";'));
+ok($ll1->start, 'server 1 started') or BAIL_OUT($ll1->log);
+enq($r1->url, 'k', 'sleep=120000 stubborn', '--id', 'K1', '--retry', '5');
+ok(ll_wait_until(sub { state($r1, 'K1') eq 'active' }), 'K1 active');
+my ($w) = $ll1->workers;
+my $killed_at = time;
+kill 'KILL', $w;
+ok(ll_wait_until(sub { my @k = $ll1->workers; @k && $k[0] != $w }, 10), 'worker respawned');
+
+# ---- 2. Redis restarted in the middle of a run (AOF keeps the data) ----
+my $r2 = LL::Redis->start(args => ['--appendonly', 'yes', '--appendfsync', 'always']);
+my $ll2 = LL::Test::Server->new;
+$ll2->conf(redisq_conf(url => $r2->url, redisq => 'concurrency = 5;'));
+ok($ll2->start, 'server 2 started') or BAIL_OUT($ll2->log);
+my $dir = $ll2->dir;
+ll_write("$dir/t.jsonl", join '', map { qq({"type":"r","payload":"sleep=10","id":"R$_"}\n) } 1 .. 300);
+my ($st, $out) = cli('-u', $r2->url, 'task', 'enqueue', '--file', "$dir/t.jsonl");
+is($st, 0, '300 tasks enqueued') or diag $out;
+ok(ll_wait_until(sub { (-s "$dir/rec.txt" // 0) > 2000 }, 10), "run under way");
+$r2->restart(0.5);
+ok(ll_wait_until(sub { $r2->cmd('LLEN', 'asynq:{default}:pending') == 0
+                       && $r2->cmd('LLEN', 'asynq:{default}:active') == 0 }, 30),
+   'queue drained after the restart');
+my %seen = map { (split / /)[2] => 1 } split /\n/, ll_slurp("$dir/rec.txt");
+is(scalar(grep { $seen{"R$_"} } 1 .. 300), 300, 'every task ran (at least once)');
+is(scalar @{ $r2->cmd('KEYS', 'asynq:{default}:t:*') }, 0, 'every task finished: no hash left');
+is($r2->cmd('ZCARD', 'asynq:{default}:lease'), 0, 'no lease left');
+invariant_ok($r2, 'after the Redis restart');
+$ll2->stop;
+
+# ---- 3. graceful stop: finished work written, running work requeued ----
+my $r3 = LL::Redis->start;
+my $ll3 = LL::Test::Server->new;
+$ll3->conf(redisq_conf(url => $r3->url, shutdown_timeout => 1,
+                       redisq => 'concurrency = 3;'));
+ok($ll3->start, 'server 3 started') or BAIL_OUT($ll3->log);
+enq($r3->url, 'g', 'sleep=30000 stubborn', '--id', 'G1');
+enq($r3->url, 'g', 'sleep=300', '--id', 'G2');
+ok(ll_wait_until(sub { state($r3, 'G1') eq 'active' && state($r3, 'G2') eq 'active' }),
+   'both running');
+my $t0 = time;
+$ll3->stop(10);
+ok(time - $t0 < 5, 'stopped within the shutdown timeout');
+is(state($r3, 'G1'), 'pending', 'still-running task requeued');
+is_deeply($r3->cmd('LRANGE', 'asynq:{default}:pending', 0, -1), ['G1'], 'back in pending');
+is($r3->cmd('LLEN', 'asynq:{default}:active') + $r3->cmd('ZCARD', 'asynq:{default}:lease'), 0,
+   'nothing left active');
+is($r3->cmd('EXISTS', 'asynq:{default}:t:G2'), 0, 'task that finished in time is done');
+like($ll3->log, qr/1 unfinished tasks requeued/, 'requeue logged');
+invariant_ok($r3, 'after graceful stop');
+is($r3->cmd('ZCARD', 'asynq:servers'), 0, 'server unregistered');
+
+# ---- 1 (end): K1 comes back through the recoverer ---------------------
+ok(ll_wait_until(sub { state($r1, 'K1') eq 'retry' }, 90), 'killed task recovered into retry');
+diag sprintf('recovered %.0f s after the kill', time - $killed_at);
+my $m = asynq_decode('TaskMessage', $r1->cmd('HGET', 'asynq:{default}:t:K1', 'msg'));
+is_deeply([@$m{qw(retried error_msg)}], [1, 'asynq: task lease expired'], 'lease-expired retry');
+is($r1->cmd('LLEN', 'asynq:{default}:active'), 0, 'active empty');
+invariant_ok($r1, 'after kill -9');
+$ll1->stop;
+
+done_testing;

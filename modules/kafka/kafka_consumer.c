@@ -528,6 +528,12 @@ pause_or_resume(kq_t *kq, rd_kafka_topic_partition_list_t *l, int pause)
     if (err) {
         ll_log(kq->in, LL_LOG_WARN, "%s: %s", pause ? "pause" : "resume",
                rd_kafka_err2str(err));
+    } else {
+        char  what[256];
+
+        describe(l, what, sizeof(what));
+        ll_log(kq->in, LL_LOG_DEBUG, "%s %s", pause ? "paused" : "resumed",
+               what);
     }
     rd_kafka_topic_partition_list_destroy(l);
 }

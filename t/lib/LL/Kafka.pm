@@ -74,10 +74,12 @@ sub ports {
 }
 
 # A looklook.conf `librdkafka = ( ... );` body for clients of the mock.
+# Keys may carry the module's "consumer:"/"producer:" scope prefix.
 sub librdkafka_conf {
     my (%extra) = @_;
-    my %p = ('session.timeout.ms' => 6000, 'heartbeat.interval.ms' => 500,
-             'partition.assignment.strategy' => 'range',
+    my %p = ('consumer:session.timeout.ms' => 6000,
+             'consumer:heartbeat.interval.ms' => 500,
+             'consumer:partition.assignment.strategy' => 'range',
              'topic.metadata.refresh.interval.ms' => 1000, %extra);
     return join(', ', map { qq{"$_=$p{$_}"} } sort keys %p);
 }

@@ -110,6 +110,8 @@ typedef struct {
     int64_t                 wait_ms;        /* BUSY: lease left */
     int64_t                 gave_up;        /* an abandoned tick given up,
                                              * or -1 */
+    char                    from[200];      /* GO: whose expired claim was
+                                             * taken over, or "" */
 } cron_claim_t;
 
 /*

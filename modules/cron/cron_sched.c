@@ -307,6 +307,11 @@ cron_handle_claim(cron_t *cr, cron_entry_t *e, const cron_claim_t *c,
     switch (c->code) {
     case CRON_GO:
         e->held = c->tick;
+        if (c->from[0] != '\0') {
+            ll_log(cr->in, LL_LOG_WARN, "entry %s: took over tick %lld from "
+                   "%s, whose claim expired unfired", e->id,
+                   (long long) c->tick, c->from);
+        }
         if (cron_fire(cr, e, c->tick) == FIRE_RETRY) {
             e->retrying = 1;
             e->wake_ms = now_ms + CRON_RETRY_MS;
@@ -314,9 +319,6 @@ cron_handle_claim(cron_t *cr, cron_entry_t *e, const cron_claim_t *c,
         }
         e->held = -1;
         if (c->tick < e->next) {
-            ll_log(cr->in, LL_LOG_INFO, "entry %s: took over tick %lld from "
-                   "an instance that did not fire it", e->id,
-                   (long long) c->tick);
             e->wake_ms = now_ms;            /* now our own tick */
             return;
         }

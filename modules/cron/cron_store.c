@@ -19,7 +19,8 @@
 
 /*
  * CLAIM  KEYS: state.  ARGV: tick, owner, lease ms, takeover window ms.
- * Returns {code, tick, wait ms, given-up tick or -1}.
+ * Returns {code, tick, wait ms, given-up tick or -1, owner whose expired
+ * claim is taken over or ""}.
  *  - an unfinished claim of another owner at or before tick: BUSY while
  *    its lease runs; after it, taken over (GO with that older tick) within
  *    the window, else given up (fired = that tick);
@@ -36,24 +37,28 @@ static rq_script_t claim_script = RQ_SCRIPT(
     "local c = tonumber(st[2]) or -1\n"
     "local lease = tonumber(st[4]) or 0\n"
     "local gave = -1\n"
-    "if c > T then return {0, T, 0, -1} end\n"
+    "local from = ''\n"
+    "if c > T then return {0, T, 0, -1, ''} end\n"
     "if c > fired then\n"
     "  local mine = st[3] == ARGV[2]\n"
-    "  if not mine and lease > now then return {1, c, lease - now, -1} end\n"
+    "  if not mine and lease > now then return {1, c, lease - now, -1, ''} end\n"
     "  if not mine and now - lease > tonumber(ARGV[4]) then\n"
     "    redis.call('HSET', KEYS[1], 'fired', c)\n"
     "    fired = c\n"
     "    gave = c\n"
-    "  elseif c < T then\n"
-    "    redis.call('HSET', KEYS[1], 'claim', c, 'owner', ARGV[2], 'lease',"
+    "  else\n"
+    "    if not mine then from = st[3] end\n"
+    "    if c < T then\n"
+    "      redis.call('HSET', KEYS[1], 'claim', c, 'owner', ARGV[2], 'lease',"
     " now + tonumber(ARGV[3]))\n"
-    "    return {2, c, 0, -1}\n"
+    "      return {2, c, 0, -1, from}\n"
+    "    end\n"
     "  end\n"
     "end\n"
-    "if fired >= T then return {0, fired, 0, gave} end\n"
+    "if fired >= T then return {0, fired, 0, gave, ''} end\n"
     "redis.call('HSET', KEYS[1], 'claim', T, 'owner', ARGV[2], 'lease',"
     " now + tonumber(ARGV[3]))\n"
-    "return {2, T, 0, gave}\n");
+    "return {2, T, 0, gave, from}\n");
 
 /*
  * FIRED  KEYS: state, history.  ARGV: tick ("" = manual run), enqueue
@@ -119,8 +124,12 @@ static void
 claim_decode(const redisReply *r, cron_claim_t *out)
 {
     out->code = -1;
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
+    out->from[0] = '\0';
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
         return;
+    }
+    if (r->element[4]->type == REDIS_REPLY_STRING) {
+        snprintf(out->from, sizeof(out->from), "%s", r->element[4]->str);
     }
     out->code = (int) reply_int(r->element[0]);
     out->tick = reply_int(r->element[1]);

@@ -196,6 +196,22 @@ static const struct {
       "2061-03-27T02:00:00+01:00" },
 };
 
+/* ---- the last tick at or before ------------------------------------------ */
+
+static const struct {
+    const char *tz, *spec, *at, *expect;
+} prevs[] = {
+    { "UTC", "*/1 * * * *", "2026-11-25T16:30:59Z", "2026-11-25T16:30:00Z" },
+    { "UTC", "*/1 * * * *", "2026-11-25T16:30:00Z", "2026-11-25T16:30:00Z" },
+    { "UTC", "* * * * * *", "2026-11-25T16:30:07Z", "2026-11-25T16:30:07Z" },
+    { "UTC", "@every 7s", "1970-01-01T00:00:13Z", "1970-01-01T00:00:07Z" },
+    { "UTC", "0 0 29 2 *", "2027-06-01T00:00:00Z", "2024-02-29T00:00:00Z" },
+    { "Asia/Shanghai", "0 9 * * MON", "2026-11-25T00:00:00Z",
+      "2026-11-23T09:00:00+08:00" },
+    { "America/New_York", "30 2 * * *", "2026-03-08T12:00:00-04:00",
+      "2026-03-08T03:00:00-04:00" },
+};
+
 /* ---- parse errors ------------------------------------------------------------ */
 
 static const struct {
@@ -294,6 +310,18 @@ main(void)
         snprintf(what, sizeof(what), "%s \"%s\" after %s", nexts[i].tz,
                  nexts[i].spec, nexts[i].after);
         ok(n == iso(nexts[i].expect), "%s -> %s (want %s)", what, got, want);
+    }
+    for (i = 0; i < sizeof(prevs) / sizeof(prevs[0]); i++) {
+        if (cron_spec_parse(&s, prevs[i].spec, err, sizeof(err)) != 0) {
+            ok(0, "parse \"%s\": %s%s", prevs[i].spec, err, "");
+            continue;
+        }
+        n = cron_spec_prev(&s, zone(prevs[i].tz), iso(prevs[i].at));
+        fmt_utc(n, got, sizeof(got));
+        fmt_utc(iso(prevs[i].expect), want, sizeof(want));
+        snprintf(what, sizeof(what), "%s \"%s\" at or before %s",
+                 prevs[i].tz, prevs[i].spec, prevs[i].at);
+        ok(n == iso(prevs[i].expect), "%s -> %s (want %s)", what, got, want);
     }
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = '\0';

@@ -124,7 +124,7 @@ cron_stopping(cron_t *cr)
 
 /* ---- firing ------------------------------------------------------------ */
 
-enum { FIRE_OK, FIRE_RETRY };
+enum { FIRE_OK, FIRE_RETRY, FIRE_STALE };
 
 /* @locality a handler-pool thread */
 static void
@@ -216,24 +216,36 @@ cron_enqueue(cron_t *cr, cron_entry_t *e, const char *task_id, int *enqueued)
 }
 
 /*
- * Fire tick `tick` of e (claimed by us).  A redisq target gets the task
+ * Fire tick `tick` of e, claimed by us at claimed_ms (local clock; only
+ * the elapsed time counts, so clock skew with Redis does not matter).
+ * A redisq target gets the task
  * first and the record after (a takeover re-enqueues under the same ID,
  * which the target refuses as a conflict); a handler gets the tick only
  * after it is recorded, so no tick reaches a handler twice.
  */
 static int
-cron_fire(cron_t *cr, cron_entry_t *e, int64_t tick)
+cron_fire(cron_t *cr, cron_entry_t *e, int64_t tick, int64_t claimed_ms)
 {
-    char     id[160];
-    int64_t  now = ll_now_ms();
-    int      enqueued, rc;
+    struct timespec  ts;
+    char             id[160];
+    int64_t          now = ll_now_ms();
+    int              enqueued, rc;
 
+    if (now - claimed_ms >= cr->conf->lease_ms) {
+        /* our lease may be gone (a long batch, a stall): another instance
+         * may be firing this tick; claim it again rather than race */
+        ll_log(cr->in, LL_LOG_DEBUG, "entry %s: claim of tick %lld is %lld ms "
+               "old, claiming again", e->id, (long long) tick,
+               (long long) (now - claimed_ms));
+        return FIRE_STALE;
+    }
     snprintf(id, sizeof(id), "cron:%s:%lld", e->id, (long long) tick);
     if (e->handler) {
         rc = cron_store_fired(cr, e, tick, id, now / 1000);
         if (rc < 0) {
             return FIRE_RETRY;
         }
+        clock_gettime(CLOCK_REALTIME, &ts);     /* the tick is recorded */
         if (rc == 1) {
             cron_dispatch(cr, e, id);
         }
@@ -241,14 +253,16 @@ cron_fire(cron_t *cr, cron_entry_t *e, int64_t tick)
         if (cron_enqueue(cr, e, id, &enqueued) == FIRE_RETRY) {
             return FIRE_RETRY;
         }
+        clock_gettime(CLOCK_REALTIME, &ts);     /* the task is stored */
         if (cron_store_fired(cr, e, tick, enqueued ? id : NULL, now / 1000)
             < 0)
         {
             return FIRE_RETRY;
         }
     }
-    ll_log(cr->in, LL_LOG_DEBUG, "entry %s: fired %s, %lld ms after its tick",
-           e->id, id, (long long) (now - tick * 1000));
+    ll_log(cr->in, LL_LOG_DEBUG, "entry %s: fired %s, %lld us after its tick",
+           e->id, id, (long long) ((ts.tv_sec - tick) * 1000000
+                                   + ts.tv_nsec / 1000));
     return FIRE_OK;
 }
 
@@ -312,9 +326,14 @@ cron_handle_claim(cron_t *cr, cron_entry_t *e, const cron_claim_t *c,
                    "%s, whose claim expired unfired", e->id,
                    (long long) c->tick, c->from);
         }
-        if (cron_fire(cr, e, c->tick) == FIRE_RETRY) {
+        switch (cron_fire(cr, e, c->tick, now_ms)) {
+        case FIRE_RETRY:
             e->retrying = 1;
-            e->wake_ms = now_ms + CRON_RETRY_MS;
+            e->wake_ms = ll_now_ms() + CRON_RETRY_MS;
+            return;
+        case FIRE_STALE:
+            e->retrying = 1;
+            e->wake_ms = ll_now_ms();
             return;
         }
         e->held = -1;

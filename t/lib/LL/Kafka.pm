@@ -119,36 +119,34 @@ sub _kcat {
 
 # produce($topic, MSG...): MSG is a value string or a hash
 # { key, value, headers => [name => value, ...], partition }.  A missing
-# key or value is sent as NULL.  Messages go in order; consecutive ones with
-# the same headers and partition share one kcat run.  Values and keys must
-# not contain the bytes 0x1e/0x1f (the delimiters used).
+# key or value is sent as NULL.  Messages with the same partition and
+# headers share one kcat run, in the order given (so each partition gets
+# them in order).  Values and keys must not contain the bytes 0x1e/0x1f
+# (the delimiters used).
 sub produce {
     my ($self, $topic, @msgs) = @_;
-    my @batch;
-    my $flush = sub {
-        return unless @batch;
-        my $m = $batch[0];
+    my (%groups, @order);
+    for my $x (@msgs) {
+        my $m = ref $x ? $x : { value => $x };
+        my $sig = join("\0", $m->{partition} // '', @{ $m->{headers} // [] });
+        push @order, $sig unless $groups{$sig};
+        push @{ $groups{$sig} }, $m;
+    }
+    for my $sig (@order) {
+        my $batch = $groups{$sig};
+        my $m = $batch->[0];
         my @args = ('-P', '-t', $topic, '-D', '\x1e', '-K', '\x1f', '-Z',
                     '-X', 'enable.idempotence=true');
         push @args, '-p', $m->{partition} if defined $m->{partition};
         my @h = @{ $m->{headers} // [] };
         while (my ($k, $v) = splice @h, 0, 2) { push @args, '-H', "$k=$v" }
         my $in = '';
-        for my $x (@batch) {
+        for my $x (@$batch) {
             $in .= (defined $x->{key} ? "$x->{key}\x1f" : '')
                  . ($x->{value} // '') . "\x1e";
         }
         $self->_kcat($in, @args);
-        @batch = ();
-    };
-    for my $x (@msgs) {
-        my $m = ref $x ? $x : { value => $x };
-        my $sig = join("\0", $m->{partition} // '', @{ $m->{headers} // [] });
-        $flush->() if @batch && $sig ne $batch[0]{sig};
-        $m = { %$m, sig => $sig };
-        push @batch, $m;
     }
-    $flush->();
 }
 
 # consume($topic, count => N, timeout => S): the topic's messages from the

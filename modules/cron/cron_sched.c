@@ -88,6 +88,13 @@ heap_pop(cron_t *cr)
     return top;
 }
 
+/* The wake-up instant (Unix ms) of a tick; never for CRON_NEVER. */
+static int64_t
+tick_ms(int64_t tick)
+{
+    return tick >= INT64_MAX / 1000 ? INT64_MAX : tick * 1000;
+}
+
 /* ---- waiting ----------------------------------------------------------- */
 
 /* Sleep until Unix ms `until` (CLOCK_REALTIME, absolute) or stop.
@@ -286,7 +293,12 @@ cron_due_tick(cron_t *cr, cron_entry_t *e, int64_t now_ms)
     /* the first tick within grace */
     first_ok = cron_spec_next(&e->spec, e->tz,
                               (now_ms - cr->conf->grace_ms + 999) / 1000 - 1);
-    last_missed = cron_spec_prev(&e->spec, e->tz, first_ok - 1);
+    last_missed = cron_spec_prev(&e->spec, e->tz,
+                                 first_ok == CRON_NEVER ? now_ms / 1000
+                                                        : first_ok - 1);
+    if (last_missed == CRON_NEVER || last_missed < t) {
+        last_missed = t;
+    }
     if (e->fire_once) {
         ll_log(cr->in, LL_LOG_INFO, "entry %s: missed ticks %lld..%lld, "
                "firing %lld once (misfire = \"once\")", e->id, (long long) t,
@@ -298,10 +310,10 @@ cron_due_tick(cron_t *cr, cron_entry_t *e, int64_t now_ms)
            "(misfire = \"skip\")", e->id, (long long) t,
            (long long) last_missed);
     e->next = first_ok;
-    if (first_ok * 1000 <= now_ms) {
+    if (tick_ms(first_ok) <= now_ms) {
         return first_ok;
     }
-    e->wake_ms = first_ok * 1000;
+    e->wake_ms = tick_ms(first_ok);
     return -1;
 }
 
@@ -343,7 +355,7 @@ cron_handle_claim(cron_t *cr, cron_entry_t *e, const cron_claim_t *c,
         }
         e->next = cron_spec_next(&e->spec, e->tz, c->tick);
         e->retrying = 0;
-        e->wake_ms = e->next * 1000;
+        e->wake_ms = tick_ms(e->next);
         return;
 
     case CRON_BUSY:
@@ -356,7 +368,7 @@ cron_handle_claim(cron_t *cr, cron_entry_t *e, const cron_claim_t *c,
         e->next = cron_spec_next(&e->spec, e->tz,
                                  c->tick > e->next ? c->tick : e->next);
         e->retrying = 0;
-        e->wake_ms = e->next * 1000;
+        e->wake_ms = tick_ms(e->next);
         return;
 
     default:
@@ -434,7 +446,7 @@ cron_load_cursors(cron_t *cr)
          * after the last tick anyone handled (misfires are judged then) */
         e->next = cron_spec_next(&e->spec, e->tz,
                                  fired[i] < 0 ? now_s - 1 : fired[i]);
-        e->wake_ms = e->next == CRON_NEVER ? INT64_MAX : e->next * 1000;
+        e->wake_ms = tick_ms(e->next);
         e->retrying = 0;
         e->held = -1;
         heap_push(cr, e);

@@ -206,6 +206,7 @@ typedef struct {
     int             no_close;
     const char     *queue;
     const char     *db;
+    char            start[16];      /* default check-in day: tomorrow */
 } cli_create_opts_t;
 
 
@@ -215,7 +216,6 @@ cli_create_args(int argc, char **argv, cli_create_opts_t *o)
     const char  *v;
     time_t       t;
     struct tm    tm;
-    char         day[16];
     int          i;
 
     memset(o, 0, sizeof(*o));
@@ -291,8 +291,8 @@ cli_create_args(int argc, char **argv, cli_create_opts_t *o)
     if (o->proto.live_start_date == NULL) {
         t = time(NULL) + 86400;
         gmtime_r(&t, &tm);
-        strftime(day, sizeof(day), "%Y-%m-%d", &tm);
-        o->proto.live_start_date = strdup(day);   /* lives until exit */
+        strftime(o->start, sizeof(o->start), "%Y-%m-%d", &tm);
+        o->proto.live_start_date = o->start;
     }
     return 0;
 }
@@ -456,11 +456,24 @@ done:
 }
 
 
+/* Free what cli_sns returned.  NULL-safe. */
+static void
+cli_sns_free(char **sns)
+{
+    size_t  i;
+
+    for (i = 0; sns != NULL && sns[i] != NULL; i++) {
+        free(sns[i]);
+    }
+    free(sns);
+}
+
+
 /*
  * The SNs of argv[from..] that are not options (an option and its value
- * are skipped when it is listed in with_value), or stdin's lines for "-".
- * Returns a NULL-terminated malloc'ed array (strings from argv or
- * malloc'ed for stdin; they live until exit), NULL when out of memory.
+ * are skipped when it is listed in with_value), and stdin's lines for "-".
+ * Returns a NULL-terminated array of copies (cli_sns_free), NULL when out
+ * of memory.
  */
 static char **
 cli_sns(int argc, char **argv, int from, const char *const *with_value,
@@ -475,6 +488,7 @@ cli_sns(int argc, char **argv, int from, const char *const *with_value,
     if (sns == NULL) {
         return NULL;
     }
+    sns[0] = NULL;
     for (i = from; i < argc; i++) {
         skip = 0;
         for (k = 0; with_value[k] != NULL; k++) {
@@ -508,21 +522,17 @@ cli_sns(int argc, char **argv, int from, const char *const *with_value,
                 cap *= 2;
                 grown = realloc(sns, cap * sizeof(char *));
                 if (grown == NULL) {
-                    free(sns);
-                    free(line);
-                    return NULL;
+                    goto nomem;
                 }
                 sns = grown;
             }
-            if (strcmp(argv[i], "-") != 0) {
-                sns[len++] = argv[i];
-                break;
+            sns[len] = strdup(strcmp(argv[i], "-") != 0 ? argv[i] : line);
+            if (sns[len] == NULL) {
+                goto nomem;
             }
-            sns[len++] = strdup(line);
-            if (sns[len - 1] == NULL) {
-                free(sns);
-                free(line);
-                return NULL;
+            sns[++len] = NULL;
+            if (strcmp(argv[i], "-") != 0) {
+                break;
             }
         }
     }
@@ -530,6 +540,11 @@ cli_sns(int argc, char **argv, int from, const char *const *with_value,
     sns[len] = NULL;
     *n = len;
     return sns;
+
+nomem:
+    free(line);
+    cli_sns_free(sns);
+    return NULL;
 }
 
 
@@ -564,11 +579,11 @@ cli_order_show(cli_ctx_t *ctx, int argc, char **argv)
         return cli_error("out of memory");
     }
     if (n == 0) {
-        free(sns);
+        cli_sns_free(sns);
         return cli_usage();
     }
     if (cli_store_open(ctx, &cs, cli_opt(argc, argv, "--db")) != 0) {
-        free(sns);
+        cli_sns_free(sns);
         return 1;
     }
     if (ctx->json) {
@@ -606,7 +621,7 @@ cli_order_show(cli_ctx_t *ctx, int argc, char **argv)
     if (arr != NULL) {
         cli_print_json(arr);
     }
-    free(sns);
+    cli_sns_free(sns);
     cli_store_close(&cs);
     return status;
 }
@@ -720,7 +735,7 @@ cli_pay(cli_ctx_t *ctx, int argc, char **argv)
         return cli_error("out of memory");
     }
     if (n == 0) {
-        free(sns);
+        cli_sns_free(sns);
         return cli_usage();
     }
 
@@ -733,14 +748,14 @@ cli_pay(cli_ctx_t *ctx, int argc, char **argv)
                              sizeof(err)) != RD_KAFKA_CONF_OK)
     {
         rd_kafka_conf_destroy(kc);
-        free(sns);
+        cli_sns_free(sns);
         return cli_error("kafka: %s", err);
     }
     rd_kafka_conf_set_dr_msg_cb(kc, cli_pay_dr);
     rd_kafka_conf_set_opaque(kc, &st);
     rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof(err));
     if (rk == NULL) {
-        free(sns);
+        cli_sns_free(sns);
         return cli_error("kafka: %s", err);
     }
 
@@ -774,10 +789,7 @@ cli_pay(cli_ctx_t *ctx, int argc, char **argv)
         st.failed += rd_kafka_outq_len(rk);
     }
     rd_kafka_destroy(rk);
-    for (i = 0; strcmp(argv[argc - 1], "-") == 0 && i < n; i++) {
-        free(sns[i]);
-    }
-    free(sns);
+    cli_sns_free(sns);
 
     if (ctx->json) {
         printf("{\"topic\":\"%s\",\"published\":%lld,\"failed\":%lld}\n",

@@ -109,6 +109,9 @@ EOF
     # refund; and what cannot be refunded
     is($outcome->($pay->($a, 2)), 'done', "$name: refund done");
     is_deeply($show->($a)->{$a}, [ 'Refund', 2 ], "$name: Refund, version 2");
+    is($outcome->($pay->($a)), 'done',
+       "$name: the payment replayed after the refund is done ...");
+    is_deeply($show->($a)->{$a}, [ 'Refund', 2 ], "$name: ... and changes nothing");
     like($outcome->($pay->($e, 2)), qr/^fail error=.*is WaitPay/,
          "$name: refund of an unpaid order fails");
     is($outcome->($pay->($e, 0)), 'done', "$name: payStatus 0 is ignored");

@@ -207,6 +207,15 @@ pu_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
                   ? pu_notify(in, pu, &o, res) : LL_DONE;
         break;
     case LL_ORDERS_REFUSED:
+        if (to == LL_ORDER_WAIT_USE && o.trade_state > LL_ORDER_WAIT_USE) {
+            /* Used, Refund and Expire come only after WaitUse: this
+             * payment was applied before (a redelivery after a rebalance
+             * that replays "paid" after "refunded") */
+            ll_log(in, LL_LOG_DEBUG, "order %s: paid before, now %s", osn,
+                   pu->os->state_name((int) o.trade_state));
+            outcome = LL_DONE;
+            break;
+        }
         /* e.g. paid after the close: somebody has to refund it */
         outcome = ll_fail(res, "payStatus %g: %s", pay, why);
         break;

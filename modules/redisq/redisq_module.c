@@ -155,8 +155,11 @@ rq_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
         snprintf(err, errlen, "concurrency must be 1..100000");
         return -1;
     }
-    if (c->dequeue_batch < 1 || c->janitor_batch < 1) {
-        snprintf(err, errlen, "dequeue_batch and janitor_batch must be >= 1");
+    if (c->dequeue_batch < 1 || c->dequeue_batch > 1000
+        || c->janitor_batch < 1)
+    {
+        snprintf(err, errlen, "dequeue_batch must be 1..1000, janitor_batch "
+                 ">= 1");
         return -1;
     }
     if (c->janitor_interval < 100 || c->recover_interval < 100

@@ -422,6 +422,17 @@ rq_acker_main(void *arg)
         if (s->ack_stop && s->acks == NULL && retry == NULL) {
             break;
         }
+        if (!s->ack_stop && s->busy > 1) {
+            /* more answers are coming: gather them for 1 ms (their slots
+             * are free already, so this costs no throughput; pushes to a
+             * non-empty list do not signal) */
+            rq_abstime(&ts, 1);
+            while (!s->ack_stop
+                   && pthread_cond_timedwait(&s->ack_cond, &s->lock, &ts) == 0)
+            {
+                /* void */
+            }
+        }
         list = s->acks;
         s->acks = NULL;
         s->acks_tail = &s->acks;

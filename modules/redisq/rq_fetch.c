@@ -85,9 +85,24 @@ void
 rq_ack_push(rq_server_t *s, rq_job_t *j)
 {
     j->ack_next = NULL;
+    if (s->acks == NULL) {
+        pthread_cond_signal(&s->ack_cond);  /* the acker gathers the rest */
+    }
     *s->acks_tail = j;
     s->acks_tail = &j->ack_next;
-    pthread_cond_signal(&s->ack_cond);
+}
+
+
+/* How many free slots the fetcher waits for under a backlog. */
+static int
+rq_threshold(const rq_server_t *s)
+{
+    int64_t  t = s->conf->concurrency / 4;
+
+    if (t > s->conf->dequeue_batch) {
+        t = s->conf->dequeue_batch;
+    }
+    return t < 1 ? 1 : (int) t;
 }
 
 
@@ -101,7 +116,7 @@ rq_done(ll_msg_t *msg, int outcome, const ll_result_t *res, void *arg)
 {
     rq_job_t     *j = (rq_job_t *) msg;
     rq_server_t  *s = arg;
-    int           expect = RQ_JOB_RUNNING;
+    int           expect = RQ_JOB_RUNNING, free_slots;
 
     if (!__atomic_compare_exchange_n(&j->state, &expect, RQ_JOB_DONE, 0,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
@@ -116,7 +131,10 @@ rq_done(ll_msg_t *msg, int outcome, const ll_result_t *res, void *arg)
     pthread_mutex_lock(&s->lock);
     s->busy--;
     rq_ack_push(s, j);
-    pthread_cond_signal(&s->fetch_cond);
+    free_slots = (int) s->conf->concurrency - s->busy;
+    if (free_slots == 1 || free_slots == rq_threshold(s) || s->busy == 0) {
+        pthread_cond_signal(&s->fetch_cond);
+    }
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -327,7 +345,7 @@ rq_fetcher_main(void *arg)
     rq_redis_t        r;
     struct timespec   ts;
     unsigned          seed = (unsigned) rq_now_ns();
-    int               free_slots, i, n, got, failed;
+    int               free_slots, i, n, got, failed, backlog = 0;
 
     rq_redis_init(&r, &s->rc);
     pthread_mutex_lock(&s->lock);
@@ -339,6 +357,14 @@ rq_fetcher_main(void *arg)
         }
         if (free_slots > s->conf->dequeue_batch) {
             free_slots = (int) s->conf->dequeue_batch;
+        }
+        /* under a backlog, let a few more slots free up (at most 1 ms):
+         * fewer, larger dequeue calls and fewer wake-ups */
+        if (backlog && s->busy > 0 && free_slots < rq_threshold(s)) {
+            rq_abstime(&ts, 1);
+            pthread_cond_timedwait(&s->fetch_cond, &s->lock, &ts);
+            backlog = 0;
+            continue;
         }
         s->wake = 0;
         pthread_mutex_unlock(&s->lock);
@@ -353,6 +379,7 @@ rq_fetcher_main(void *arg)
                 got = 0;
             }
         }
+        backlog = got == free_slots;
 
         pthread_mutex_lock(&s->lock);
         if (got > 0 || s->wake || s->stopping) {

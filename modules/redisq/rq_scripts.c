@@ -87,10 +87,10 @@ rq_script_t  rq_s_schedule_unique = RQ_SCRIPT(
 /* 4.1, up to n tasks per call.  KEYS: pending, paused, active, lease.
  * ARGV: lease expiry s, task key prefix, n.  Returns -1 when paused, else
  * {id1, msg1, id2, msg2, ...}; an ID popped without a hash is dropped
- * (msg ""), never leased. */
+ * (msg ""), never leased.  The leases are added by one ZADD. */
 rq_script_t  rq_s_dequeue = RQ_SCRIPT(
     "if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end\n"
-    "local out = {}\n"
+    "local out, lease = {}, {}\n"
     "for i = 1, tonumber(ARGV[3]) do\n"
     "  local id = redis.call('RPOPLPUSH', KEYS[1], KEYS[3])\n"
     "  if not id then break end\n"
@@ -99,7 +99,8 @@ rq_script_t  rq_s_dequeue = RQ_SCRIPT(
     "  if msg then\n"
     "    redis.call('HSET', key, 'state', 'active')\n"
     "    redis.call('HDEL', key, 'pending_since')\n"
-    "    redis.call('ZADD', KEYS[4], ARGV[1], id)\n"
+    "    lease[#lease + 1] = ARGV[1]\n"
+    "    lease[#lease + 1] = id\n"
     "  else\n"
     "    redis.call('LREM', KEYS[3], 1, id)\n"
     "    msg = ''\n"
@@ -107,19 +108,22 @@ rq_script_t  rq_s_dequeue = RQ_SCRIPT(
     "  out[#out + 1] = id\n"
     "  out[#out + 1] = msg\n"
     "end\n"
+    "if #lease > 0 then redis.call('ZADD', KEYS[4], unpack(lease)) end\n"
     "return out\n");
 
 /* 4.3 for many tasks.  KEYS: active, lease, processed:<day>, processed.
  * ARGV: stats expiry, task key prefix, then pairs (id, lock key or "").
- * Returns one 1 (done) or 0 (NOT FOUND) per task. */
+ * Returns one 1 (done) or 0 (NOT FOUND: not in active) per task.  The
+ * lease entries and hashes of the found tasks go with one ZREM and one
+ * DEL. */
 rq_script_t  rq_s_done = RQ_SCRIPT(
-    RQ_LUA_STATS RQ_LUA_UNLEASE
-    "local res, n = {}, 0\n"
+    RQ_LUA_STATS
+    "local res, ids, keys = {}, {}, {}\n"
     "for i = 3, #ARGV, 2 do\n"
     "  local id, lock = ARGV[i], ARGV[i + 1]\n"
-    "  if unlease(KEYS[1], KEYS[2], id)\n"
-    "     and redis.call('DEL', ARGV[2] .. id) ~= 0 then\n"
-    "    n = n + 1\n"
+    "  if redis.call('LREM', KEYS[1], -1, id) ~= 0 then\n"
+    "    ids[#ids + 1] = id\n"
+    "    keys[#keys + 1] = ARGV[2] .. id\n"
     "    res[#res + 1] = 1\n"
     "    if lock ~= '' and redis.call('GET', lock) == id then\n"
     "      redis.call('DEL', lock)\n"
@@ -128,7 +132,11 @@ rq_script_t  rq_s_done = RQ_SCRIPT(
     "    res[#res + 1] = 0\n"
     "  end\n"
     "end\n"
-    "stats(KEYS[3], KEYS[4], n, ARGV[1])\n"
+    "if #ids > 0 then\n"
+    "  redis.call('ZREM', KEYS[2], unpack(ids))\n"
+    "  redis.call('DEL', unpack(keys))\n"
+    "end\n"
+    "stats(KEYS[3], KEYS[4], #ids, ARGV[1])\n"
     "return res\n");
 
 /* 4.4  KEYS: active, lease, completed, hash, processed:<day>, processed.

@@ -1,0 +1,101 @@
+#!/bin/sh
+# redisq benchmarks: drain rate, enqueue rate, delayed-task lateness, idle
+# pick-up latency, Redis CPU per task, worker RSS.  Prints figures; asserts
+# nothing.  Needs LL_OBJS (the build dir) and redis-server.
+#   LL_OBJS=objs-redisq sh bench/redisq-bench.sh
+set -e
+OBJS=${LL_OBJS:-objs}
+OBJS=$(cd "$OBJS" && pwd)
+N=${N:-100000}
+TMP=$(mktemp -d /tmp/redisq-bench-XXXXXX)
+PORT=$(perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen=>1,LocalAddr=>"127.0.0.1:0")->sockport')
+URL=redis://127.0.0.1:$PORT/0
+LLPID=
+
+cleanup() {
+    [ -n "$LLPID" ] && kill -QUIT "$LLPID" 2>/dev/null && sleep 1
+    redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1 || true
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no \
+    --daemonize yes --logfile "$TMP/redis.log" --dir "$TMP"
+sleep 0.3
+R() { redis-cli -p "$PORT" "$@"; }
+
+cc -O2 -std=gnu11 -D_GNU_SOURCE -Iinclude/looklook -Imodules/redisq \
+    -I"$OBJS/modules/redisq" -o "$TMP/redisq_bench" bench/redisq_bench.c \
+    modules/redisq/rq_client.c modules/redisq/rq_redis.c modules/redisq/rq_task.c \
+    modules/redisq/rq_scripts.c "$OBJS/modules/redisq/asynq.pb-c.c" \
+    $(pkg-config --cflags --libs hiredis libprotobuf-c uuid libcrypto) -lpthread
+B=$TMP/redisq_bench
+
+echo "host: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"
+
+# ---- enqueue -----------------------------------------------------------
+echo "enqueue single (one connection, round trip each): $($B enqueue $URL 20000 single) tasks/s"
+R flushall >/dev/null
+echo "enqueue bulk (pipelined): $($B enqueue $URL $N bulk) tasks/s"
+R flushall >/dev/null
+
+# ---- drain -------------------------------------------------------------
+start_ll() {    # $1 = redisq settings, $2 = record file
+    cat > "$TMP/ll.conf" <<EOF
+worker_processes = "auto";
+pid_file = "$TMP/ll.pid";
+error_log = "$TMP/error.log";
+log_level = "info";
+modules = (
+  { name = "redisq"; path = "$OBJS/redisq.so"; redis = "$URL"; $1 },
+  { name = "h"; path = "$OBJS/t/redisq_handler.so"; record = "$2"; }
+);
+routes = ( { from = "redisq:*"; to = "h"; } );
+EOF
+    "$OBJS/looklook" -c "$TMP/ll.conf" &
+    LLPID=$!
+    while ! grep -q "generation 1 ready" "$TMP/error.log" 2>/dev/null; do sleep 0.05; done
+}
+stop_ll() { kill -QUIT "$LLPID"; wait "$LLPID" 2>/dev/null || true; LLPID=; rm -f "$TMP/error.log"; }
+cpu() { R info cpu | awk -F: '/^used_cpu_(sys|user):/ { s += $2 } END { printf "%.6f", s }'; }
+
+for C in 10 50; do
+    R flushall >/dev/null
+    $B enqueue $URL $N bulk >/dev/null
+    R set 'asynq:{default}:paused' 1 >/dev/null
+    start_ll "concurrency = $C;" "-"
+    c0=$(cpu)
+    t0=$(date +%s.%N)
+    R del 'asynq:{default}:paused' >/dev/null
+    while [ "$(R get 'asynq:{default}:processed')" != "$N" ]; do sleep 0.01; done
+    t1=$(date +%s.%N)
+    c1=$(cpu)
+    rss=$(for p in $(pgrep -P "$LLPID"); do awk "/^VmRSS/ {print \$2}" /proc/$p/status; done | tr '\n' ' ')
+    echo "drain $N no-op tasks, concurrency $C per worker, $(pgrep -P "$LLPID" | wc -l) workers:" \
+         "$(echo "$N / ($t1 - $t0)" | bc) tasks/s;" \
+         "Redis CPU $(echo "($c1 - $c0) * 1000000 / $N" | bc -l | xargs printf '%.1f') us/task;" \
+         "worker RSS kB: $rss"
+    stop_ll
+done
+
+# ---- delayed-task lateness --------------------------------------------
+R flushall >/dev/null
+start_ll "concurrency = 20;" "$TMP/rec.txt"
+$B delayed $URL 2000 20000
+sleep 23
+awk '{ split($3, a, "_"); print $1 - substr(a[1], 2) }' "$TMP/rec.txt" | sort -n > "$TMP/late"
+echo "lateness of 2000 delayed tasks due over 20 s (ms): n=$(wc -l < "$TMP/late")" \
+     "p50=$(awk '{a[NR]=$1} END {print a[int(NR*0.5)]}' "$TMP/late")" \
+     "p99=$(awk '{a[NR]=$1} END {print a[int(NR*0.99)]}' "$TMP/late")" \
+     "max=$(tail -1 "$TMP/late") min=$(head -1 "$TMP/late")"
+
+# ---- idle pick-up --------------------------------------------------------
+: > "$TMP/rec.txt"
+$B idle $URL 200 50
+sleep 0.5
+awk '{ split($3, a, "_"); print $1 - substr(a[1], 2) }' "$TMP/rec.txt" | sort -n > "$TMP/idle"
+echo "idle pick-up latency (ms, enqueue call to handler start, 1 ms clock): n=$(wc -l < "$TMP/idle")" \
+     "p50=$(awk '{a[NR]=$1} END {print a[int(NR*0.5)]}' "$TMP/idle")" \
+     "p99=$(awk '{a[NR]=$1} END {print a[int(NR*0.99)]}' "$TMP/idle")" \
+     "max=$(tail -1 "$TMP/idle")"
+stop_ll

@@ -1,0 +1,92 @@
+/*
+ * redisq_bench: the client side of bench/redisq-bench.sh, built on the
+ * module's own client code (rq_client.c).
+ *
+ *   redisq_bench enqueue URL N single|bulk PAYLOAD   prints tasks/s
+ *   redisq_bench delayed URL N SPAN_MS               IDs "d<due ms>_<i>"
+ *   redisq_bench idle URL N GAP_MS                   IDs "i<enqueue ms>_<i>"
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rq_client.h"
+
+
+int
+main(int argc, char **argv)
+{
+    rq_redis_conf_t   rc;
+    rq_redis_t        r;
+    rq_enq_out_t     *out;
+    ll_msg_t         *m;
+    char              err[256], (*ids)[64];
+    long              n, i, arg;
+    int64_t           t0, t1, now;
+    const char       *payload;
+
+    if (argc < 5 || rq_redis_conf_parse(&rc, argv[2], err, sizeof(err))) {
+        fprintf(stderr, "usage: see the comment in bench/redisq_bench.c\n");
+        return 2;
+    }
+    rq_redis_init(&r, &rc);
+    n = atol(argv[3]);
+    m = calloc((size_t) n, sizeof(*m));
+    out = calloc((size_t) n, sizeof(*out));
+    ids = calloc((size_t) n, sizeof(*ids));
+    if (m == NULL || out == NULL || ids == NULL) {
+        return 1;
+    }
+    payload = argc > 5 ? argv[5] : "";
+    for (i = 0; i < n; i++) {
+        ll_msg_init(&m[i]);
+        m[i].type = "bench";
+        m[i].payload = payload;
+        m[i].payload_len = strlen(payload);
+    }
+
+    if (strcmp(argv[1], "enqueue") == 0) {
+        t0 = rq_now_ms();
+        if (strcmp(argv[4], "bulk") == 0) {
+            if (rq_enqueue_many(&r, m, (size_t) n, out) != (size_t) n) {
+                fprintf(stderr, "bulk enqueue failed: %s\n", out[0].error);
+                return 1;
+            }
+        } else {
+            for (i = 0; i < n; i++) {
+                if (rq_enqueue(&r, &m[i], &out[i]) != RQ_OK) {
+                    fprintf(stderr, "enqueue failed: %s\n", out[i].error);
+                    return 1;
+                }
+            }
+        }
+        t1 = rq_now_ms();
+        printf("%.0f\n", (double) n * 1000 / (double) (t1 - t0 ? t1 - t0 : 1));
+        return 0;
+    }
+
+    arg = atol(argv[4]);
+    if (strcmp(argv[1], "delayed") == 0) {
+        now = rq_now_ms() + 1000;
+        for (i = 0; i < n; i++) {
+            m[i].process_at_ms = now + random() % arg;
+            snprintf(ids[i], sizeof(ids[i]), "d%lld_%ld",
+                     (long long) m[i].process_at_ms, i);
+            m[i].id = ids[i];
+        }
+        rq_enqueue_many(&r, m, (size_t) n, out);
+        return 0;
+    }
+    if (strcmp(argv[1], "idle") == 0) {
+        for (i = 0; i < n; i++) {
+            usleep((useconds_t) arg * 1000);
+            snprintf(ids[i], sizeof(ids[i]), "i%lld_%ld",
+                     (long long) rq_now_ms(), i);
+            m[i].id = ids[i];
+            rq_enqueue(&r, &m[i], &out[i]);
+        }
+        return 0;
+    }
+    return 2;
+}

@@ -21,12 +21,15 @@ static const struct {
     { "task",  cli_task,
       "task ls|inspect|run|archive|delete|enqueue ... (task -h for more)" },
     { "cron",  cli_cron,  "cron ls | history ID | run ID" },
-    { "order", cli_order, "order create [options] | pay SN [--status N]" },
+    { "order", cli_order, "order create [options] | show SN... | "
+                          "state SN STATE | pay SN [--status N]" },
     { "pay",   cli_pay,   "pay SN [--status N]" },
 };
 
 static config_t  conf;
 static int       conf_loaded;
+static char      nums[16][24];
+static size_t    nnums;
 
 int
 cli_error(const char *fmt, ...)
@@ -78,10 +81,14 @@ cli_conf_get(cli_ctx_t *ctx, const char *module, const char *key)
             return config_setting_get_string(v);
         case CONFIG_TYPE_INT:
         case CONFIG_TYPE_INT64:
-            if (asprintf(&text, "%lld", config_setting_get_int64(v)) < 0) {
+            /* numbers rendered as text live in static slots until exit */
+            if (nnums == sizeof(nums) / sizeof(nums[0])) {
                 return NULL;
             }
-            return text;   /* lives until exit, as documented */
+            text = nums[nnums++];
+            snprintf(text, sizeof(nums[0]), "%lld",
+                     (long long) config_setting_get_int64(v));
+            return text;
         default:
             return NULL;
         }
@@ -107,7 +114,7 @@ main(int argc, char **argv)
 {
     cli_ctx_t   ctx = { 0 };
     char      **rest;
-    int         i, n = 0;
+    int         i, n = 0, rc;
     size_t      g;
 
     /* take the global options out, leave the rest in order */
@@ -129,12 +136,14 @@ main(int argc, char **argv)
         } else if (n == 0 && (strcmp(argv[i], "-h") == 0
                               || strcmp(argv[i], "--help") == 0))
         {
+            free(rest);
             return usage(stdout);
         } else {
             rest[n++] = argv[i];
         }
     }
     if (n == 0) {
+        free(rest);
         return usage(stderr);
     }
     if (ctx.redis_url == NULL) {
@@ -143,11 +152,17 @@ main(int argc, char **argv)
     if (ctx.redis_url == NULL) {
         ctx.redis_url = "redis://127.0.0.1:6379/0";
     }
+    rc = -1;
     for (g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
         if (strcmp(rest[0], groups[g].name) == 0) {
-            return groups[g].run(&ctx, n, rest);
+            rc = groups[g].run(&ctx, n, rest);
+            break;
         }
     }
-    cli_error("unknown command \"%s\"", rest[0]);
-    return usage(stderr);
+    if (rc == -1) {
+        cli_error("unknown command \"%s\"", rest[0]);
+        rc = usage(stderr);
+    }
+    free(rest);
+    return rc;
 }

@@ -65,14 +65,11 @@ for C in 10 50; do
     R set 'asynq:{default}:paused' 1 >/dev/null
     start_ll "concurrency = $C;" "-"
     c0=$(cpu)
-    t0=$(date +%s.%N)
-    R del 'asynq:{default}:paused' >/dev/null
-    while [ "$(R get 'asynq:{default}:processed')" != "$N" ]; do sleep 0.01; done
-    t1=$(date +%s.%N)
+    rate=$($B wait $URL $N 'asynq:{default}:processed')
     c1=$(cpu)
     rss=$(for p in $(pgrep -P "$LLPID"); do awk "/^VmRSS/ {print \$2}" /proc/$p/status; done | tr '\n' ' ')
     echo "drain $N no-op tasks, concurrency $C per worker, $(pgrep -P "$LLPID" | wc -l) workers:" \
-         "$(echo "$N / ($t1 - $t0)" | bc) tasks/s;" \
+         "$rate tasks/s;" \
          "Redis CPU $(echo "($c1 - $c0) * 1000000 / $N" | bc -l | xargs printf '%.1f') us/task;" \
          "worker RSS kB: $rss"
     stop_ll

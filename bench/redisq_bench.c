@@ -5,6 +5,8 @@
  *   redisq_bench enqueue URL N single|bulk PAYLOAD   prints tasks/s
  *   redisq_bench delayed URL N SPAN_MS               IDs "d<due ms>_<i>"
  *   redisq_bench idle URL N GAP_MS                   IDs "i<enqueue ms>_<i>"
+ *   redisq_bench wait URL N KEY       deletes asynq:{default}:paused, then
+ *                                     prints tasks/s until KEY reaches N
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +68,22 @@ main(int argc, char **argv)
         return 0;
     }
 
+    if (strcmp(argv[1], "wait") == 0) {
+        redisReply  *rep;
+        long         v = 0;
+
+        freeReplyObject(rq_redis_cmd(&r, "DEL asynq:{default}:paused"));
+        t0 = rq_now_ms();
+        while (v < n) {
+            usleep(2000);
+            rep = rq_redis_cmd(&r, "GET %s", argv[4]);
+            v = rep && rep->type == REDIS_REPLY_STRING ? atol(rep->str) : 0;
+            freeReplyObject(rep);
+        }
+        t1 = rq_now_ms();
+        printf("%.0f\n", (double) n * 1000 / (double) (t1 - t0 ? t1 - t0 : 1));
+        return 0;
+    }
     arg = atol(argv[4]);
     if (strcmp(argv[1], "delayed") == 0) {
         now = rq_now_ms() + 1000;

@@ -109,14 +109,15 @@ struct rq_server_s {
     pthread_cond_t      house_cond;     /* stop */
     int                 stopping;       /* intake stops */
     int                 ack_stop;
-    int                 busy;           /* dispatched, handler not back */
+    int                 busy;           /* dispatched, handler not back
+                                         * (atomic; changed under lock
+                                         * where the fetcher must see it) */
     int                 njobs;          /* in srv->jobs */
     int                 idle;           /* the fetcher sleeps: no work */
     int                 wake;           /* a waiter (or enqueue) saw work */
     int64_t             timer_next_ms;  /* when the timer sleeps until */
     rq_job_t           *jobs;
-    rq_job_t           *acks;
-    rq_job_t          **acks_tail;
+    rq_job_t           *acks;           /* lock-free stack (newest first) */
     rq_job_t           *orphans;        /* given back at stop; freed in fini */
 
     unsigned            ack_loaded;     /* rq_load_scripts per thread */
@@ -139,7 +140,10 @@ int64_t rq_mono(void);
 /* jobs */
 void rq_job_free(rq_job_t *j);
 void rq_job_unlink(rq_server_t *s, rq_job_t *j);    /* under lock */
-void rq_ack_push(rq_server_t *s, rq_job_t *j);      /* under lock */
+/* Push j for the acker without locking; signals the acker (taking
+ * s->lock unless locked says the caller holds it) when the stack was
+ * empty: the acker gathers the rest.  @locality any thread */
+void rq_ack_push(rq_server_t *s, rq_job_t *j, int locked);
 
 /* threads: rq_fetch.c, rq_ack.c, rq_timer.c, rq_house.c */
 void *rq_fetcher_main(void *arg);

@@ -207,7 +207,6 @@ rq_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
         pthread_mutex_init(&s->client_lock[i], NULL);
         rq_redis_init(&s->client[i], &s->rc);
     }
-    s->acks_tail = &s->acks;
     s->timer_next_ms = INT64_MAX;
 
     if (rq_init_queues(s, c->queues, err, errlen) != 0) {

@@ -397,6 +397,29 @@ rq_requeue(rq_server_t *s, rq_redis_t *r, rq_job_t *list)
 }
 
 
+static int
+rq_acks_empty(rq_server_t *s)
+{
+    return __atomic_load_n(&s->acks, __ATOMIC_ACQUIRE) == NULL;
+}
+
+
+/* Take every queued job, oldest first. */
+static rq_job_t *
+rq_acks_take(rq_server_t *s)
+{
+    rq_job_t  *j, *next, *list = NULL;
+
+    j = __atomic_exchange_n(&s->acks, NULL, __ATOMIC_ACQUIRE);
+    for ( ; j != NULL; j = next) {
+        next = j->ack_next;
+        j->ack_next = list;
+        list = j;
+    }
+    return list;
+}
+
+
 /* @locality the acker thread */
 void *
 rq_acker_main(void *arg)
@@ -409,7 +432,7 @@ rq_acker_main(void *arg)
     rq_redis_init(&r, &s->rc);
     pthread_mutex_lock(&s->lock);
     for ( ;; ) {
-        while (s->acks == NULL && !s->ack_stop) {
+        while (rq_acks_empty(s) && !s->ack_stop) {
             if (retry == NULL) {
                 pthread_cond_wait(&s->ack_cond, &s->lock);
             } else {
@@ -419,13 +442,13 @@ rq_acker_main(void *arg)
                 }
             }
         }
-        if (s->ack_stop && s->acks == NULL && retry == NULL) {
+        if (s->ack_stop && rq_acks_empty(s) && retry == NULL) {
             break;
         }
-        if (!s->ack_stop && s->busy > 1) {
+        if (!s->ack_stop && __atomic_load_n(&s->busy, __ATOMIC_RELAXED) > 1) {
             /* more answers are coming: gather them for 1 ms (their slots
              * are free already, so this costs no throughput; pushes to a
-             * non-empty list do not signal) */
+             * non-empty stack do not signal) */
             rq_abstime(&ts, 1);
             while (!s->ack_stop
                    && pthread_cond_timedwait(&s->ack_cond, &s->lock, &ts) == 0)
@@ -433,10 +456,8 @@ rq_acker_main(void *arg)
                 /* void */
             }
         }
-        list = s->acks;
-        s->acks = NULL;
-        s->acks_tail = &s->acks;
         pthread_mutex_unlock(&s->lock);
+        list = rq_acks_take(s);
 
         /* earlier unwritten jobs go first */
         if (retry != NULL) {
@@ -449,7 +470,7 @@ rq_acker_main(void *arg)
         retry = rq_ack_write(s, &r, list);
 
         pthread_mutex_lock(&s->lock);
-        if (s->ack_stop && retry != NULL && s->acks == NULL) {
+        if (s->ack_stop && retry != NULL && rq_acks_empty(s)) {
             /* Redis is gone at stop: the leases expire, and the recoverer
              * of some server retries these tasks */
             ll_log(s->in, LL_LOG_WARN, "outcomes not written at stop; the "

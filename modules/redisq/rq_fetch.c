@@ -82,14 +82,23 @@ rq_job_link(rq_server_t *s, rq_job_t *j)
 
 
 void
-rq_ack_push(rq_server_t *s, rq_job_t *j)
+rq_ack_push(rq_server_t *s, rq_job_t *j, int locked)
 {
-    j->ack_next = NULL;
-    if (s->acks == NULL) {
-        pthread_cond_signal(&s->ack_cond);  /* the acker gathers the rest */
+    rq_job_t  *head = __atomic_load_n(&s->acks, __ATOMIC_RELAXED);
+
+    do {
+        j->ack_next = head;
+    } while (!__atomic_compare_exchange_n(&s->acks, &head, j, 1,
+                                          __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+    if (head == NULL) {
+        if (!locked) {
+            pthread_mutex_lock(&s->lock);
+        }
+        pthread_cond_signal(&s->ack_cond);
+        if (!locked) {
+            pthread_mutex_unlock(&s->lock);
+        }
     }
-    *s->acks_tail = j;
-    s->acks_tail = &j->ack_next;
 }
 
 
@@ -116,7 +125,7 @@ rq_done(ll_msg_t *msg, int outcome, const ll_result_t *res, void *arg)
 {
     rq_job_t     *j = (rq_job_t *) msg;
     rq_server_t  *s = arg;
-    int           expect = RQ_JOB_RUNNING, free_slots;
+    int           expect = RQ_JOB_RUNNING, free_slots, busy;
 
     if (!__atomic_compare_exchange_n(&j->state, &expect, RQ_JOB_DONE, 0,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
@@ -128,14 +137,17 @@ rq_done(ll_msg_t *msg, int outcome, const ll_result_t *res, void *arg)
     j->retry_delay_ms = res->retry_delay_ms;
     snprintf(j->error, sizeof(j->error), "%s", res->error);
 
-    pthread_mutex_lock(&s->lock);
-    s->busy--;
-    rq_ack_push(s, j);
-    free_slots = (int) s->conf->concurrency - s->busy;
-    if (free_slots == 1 || free_slots == rq_threshold(s) || s->busy == 0) {
+    /* no lock on this per-task path: the counter and the ack stack are
+     * atomic; the lock is taken only to signal the fetcher when the free
+     * slots reach what it waits for */
+    rq_ack_push(s, j, 0);
+    busy = __atomic_sub_fetch(&s->busy, 1, __ATOMIC_ACQ_REL);
+    free_slots = (int) s->conf->concurrency - busy;
+    if (free_slots == 1 || free_slots == rq_threshold(s) || busy == 0) {
+        pthread_mutex_lock(&s->lock);
         pthread_cond_signal(&s->fetch_cond);
+        pthread_mutex_unlock(&s->lock);
     }
-    pthread_mutex_unlock(&s->lock);
 }
 
 
@@ -238,7 +250,7 @@ rq_start_job(rq_server_t *s, rq_queue_t *q, const redisReply *id,
                q->k.name, j->id, why);
         pthread_mutex_lock(&s->lock);
         rq_job_link(s, j);
-        rq_ack_push(s, j);
+        rq_ack_push(s, j, 1);
         pthread_mutex_unlock(&s->lock);
         return;
     }
@@ -272,19 +284,19 @@ rq_start_job(rq_server_t *s, rq_queue_t *q, const redisReply *id,
     if (j->deadline_ms <= now) {
         j->why = RQ_WHY_DEADLINE;   /* fails at once, as asynq */
         j->state = RQ_JOB_DONE;
-        rq_ack_push(s, j);
+        rq_ack_push(s, j, 1);
         pthread_mutex_unlock(&s->lock);
         return;
     }
-    s->busy++;
+    __atomic_add_fetch(&s->busy, 1, __ATOMIC_ACQ_REL);
     pthread_mutex_unlock(&s->lock);
 
     if (ll_dispatch(s->in, &j->msg, rq_done, s) != 0) {
         pthread_mutex_lock(&s->lock);
-        s->busy--;
+        __atomic_sub_fetch(&s->busy, 1, __ATOMIC_ACQ_REL);
         j->why = RQ_WHY_NOSTART;    /* the pool is stopping: requeue */
         j->state = RQ_JOB_DONE;
-        rq_ack_push(s, j);
+        rq_ack_push(s, j, 1);
         pthread_mutex_unlock(&s->lock);
     }
 }
@@ -350,7 +362,8 @@ rq_fetcher_main(void *arg)
     rq_redis_init(&r, &s->rc);
     pthread_mutex_lock(&s->lock);
     while (!s->stopping) {
-        free_slots = (int) s->conf->concurrency - s->busy;
+        free_slots = (int) s->conf->concurrency
+                     - __atomic_load_n(&s->busy, __ATOMIC_ACQUIRE);
         if (free_slots <= 0) {
             pthread_cond_wait(&s->fetch_cond, &s->lock);
             continue;
@@ -360,7 +373,9 @@ rq_fetcher_main(void *arg)
         }
         /* under a backlog, let a few more slots free up (at most 1 ms):
          * fewer, larger dequeue calls and fewer wake-ups */
-        if (backlog && s->busy > 0 && free_slots < rq_threshold(s)) {
+        if (backlog && free_slots < s->conf->concurrency
+            && free_slots < rq_threshold(s))
+        {
             rq_abstime(&ts, 1);
             pthread_cond_timedwait(&s->fetch_cond, &s->lock, &ts);
             backlog = 0;

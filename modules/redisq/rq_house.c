@@ -72,7 +72,7 @@ rq_server_info(rq_server_t *s, const char *status, size_t *len)
     si.strict_priority = s->conf->strict_priority;
     si.status = (char *) status;
     si.start_time = rq_ts(&st, s->started_ms);
-    si.active_worker_count = s->busy;
+    si.active_worker_count = __atomic_load_n(&s->busy, __ATOMIC_RELAXED);
     *len = asynq__server_info__get_packed_size(&si);
     buf = malloc(*len ? *len : 1);
     if (buf != NULL) {

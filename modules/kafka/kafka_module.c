@@ -53,9 +53,9 @@ static const ll_conf_field_t kq_schema[] = {
       "fetch.min.bytes"),
     F("fetch_max_bytes", LL_CONF_INT, 0, "52428800", fetch_max_bytes,
       "fetch.max.bytes"),
-    F("fetch_wait", LL_CONF_DURATION, 0, "500ms", fetch_wait_ms,
+    F("fetch_wait", LL_CONF_DURATION, 0, "100ms", fetch_wait_ms,
       "fetch.wait.max.ms: how long a broker may hold a fetch for "
-      "fetch_min_bytes"),
+      "fetch_min_bytes (also delays a resumed partition's first fetch)"),
     F("sasl_mechanism", LL_CONF_STR, 0, "", sasl_mechanism,
       "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (empty: no SASL)"),
     F("sasl_username", LL_CONF_STR, 0, "", sasl_username, "SASL user"),

@@ -18,7 +18,7 @@ $san //= '';
 my $pkgs = 'sqlite3 libmariadb libcjson hiredis libcrypto';
 my ($rc, $out) = ll_run('sh', '-c',
     "mkdir -p $objs/t && \${CC:-cc} -std=gnu11 -g -O1 -Wall -Wextra -Werror"
-    . " -D_GNU_SOURCE -pthread -Iinclude/looklook -Imodules/orders"
+    . " -D_GNU_SOURCE -pthread -Iinclude -Iinclude/looklook -Imodules/orders"
     . " -Imodules/redisq \$(pkg-config --cflags $pkgs) $san -o $bin"
     . " modules/orders/test/orders_store_test.c @srcs"
     . " \$(pkg-config --libs $pkgs)");

@@ -4,8 +4,8 @@
  * The orders module offers it with ll_service_offer(in, "orders", &svc);
  * business modules take it in start:
  *
- *     const ll_orders_svc_t *os = ll_service_get(in, "orders");
- *     if (os == NULL || os->abi != LL_ORDERS_ABI) { ... refuse to start ... }
+ *     const ll_orders_svc_t *os = ll_orders_get(in, err, errlen);
+ *     if (os == NULL) { return -1; }     (err says what is missing)
  *
  * and call through it from any handler thread:
  *
@@ -24,6 +24,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include <looklook/looklook.h>
 
 #define LL_ORDERS_ABI  1        /* bumped when this header changes */
 
@@ -139,5 +142,21 @@ typedef struct ll_orders_svc_s {
     /* "WaitPay", "Cancel", ... or "unknown".  @locality any thread */
     const char *(*state_name)(int state);
 } ll_orders_svc_t;
+
+/* The order store for a business module, or NULL with the reason in err
+ * when no compatible "orders" module is loaded.
+ * @locality worker main thread, in start */
+static inline const ll_orders_svc_t *
+ll_orders_get(const ll_instance_t *in, char *err, size_t errlen)
+{
+    const ll_orders_svc_t  *os = ll_service_get(in, "orders");
+
+    if (os == NULL || os->abi != LL_ORDERS_ABI) {
+        snprintf(err, errlen, "needs the order store: add { name = \"orders\";"
+                 " path = \"orders.so\"; } to modules");
+        return NULL;
+    }
+    return os;
+}
 
 #endif /* LL_ORDERS_H_INCLUDED */

@@ -82,10 +82,8 @@ pu_start(ll_instance_t *in, char *err, size_t errlen)
     pu_t                   *pu = ll_get_data(in);
     const ll_orders_svc_t  *os;
 
-    os = ll_service_get(in, "orders");
-    if (os == NULL || os->abi != LL_ORDERS_ABI) {
-        snprintf(err, errlen, "needs the order store: add { name = \"orders\";"
-                 " path = \"orders.so\"; } to modules");
+    os = ll_orders_get(in, err, errlen);
+    if (os == NULL) {
         return -1;
     }
     __atomic_store_n(&pu->os, os, __ATOMIC_RELEASE);

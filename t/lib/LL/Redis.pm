@@ -18,26 +18,42 @@ use LL::Test;
 sub start {
     my ($class, %o) = @_;
     my $self = bless { port => $o{port} // ll_free_port(),
+                       fixed_port => defined $o{port},
                        dir => $o{dir} // ll_dir(),
                        args => $o{args} // [] }, $class;
     $self->_spawn;
     return $self;
 }
 
+# Start redis-server; when another process already holds the port (free a
+# moment ago), ours exits at once: take another port, unless one was asked.
 sub _spawn {
     my ($self) = @_;
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        open STDOUT, '>>', "$self->{dir}/redis.log";
-        open STDERR, '>&', \*STDOUT;
-        exec 'redis-server', '--port', $self->{port}, '--bind', '127.0.0.1',
-             '--save', '', '--appendonly', 'no', '--dir', $self->{dir},
-             '--daemonize', 'no', @{ $self->{args} }
-            or POSIX::_exit(127);
+    for my $try (1 .. 5) {
+        my $pid = fork // die "fork: $!";
+        if (!$pid) {
+            open STDOUT, '>>', "$self->{dir}/redis.log";
+            open STDERR, '>&', \*STDOUT;
+            exec 'redis-server', '--port', $self->{port}, '--bind', '127.0.0.1',
+                 '--save', '', '--appendonly', 'no', '--dir', $self->{dir},
+                 '--daemonize', 'no', @{ $self->{args} }
+                or POSIX::_exit(127);
+        }
+        $self->{pid} = $pid;
+        my $up = ll_wait_until(sub {
+            return -1 if waitpid($pid, POSIX::WNOHANG()) == $pid;
+            return eval { $self->connect; 1 };
+        }, 10);
+        return if $up && $up != -1 && waitpid($pid, POSIX::WNOHANG()) == 0;
+        delete $self->{sock};
+        kill 'KILL', $pid;
+        waitpid($pid, 0);
+        delete $self->{pid};
+        die "redis-server on port $self->{port} did not come up"
+            if $self->{fixed_port};
+        $self->{port} = ll_free_port();
     }
-    $self->{pid} = $pid;
-    ll_wait_until(sub { eval { $self->connect; 1 } }, 10)
-        or die "redis-server on port $self->{port} did not come up";
+    die "redis-server did not come up on any port";
 }
 
 sub port { $_[0]{port} }
@@ -109,6 +125,7 @@ sub restart {
     my ($self, $down) = @_;
     $self->stop;
     sleep($down) if $down;
+    local $self->{fixed_port} = 1;     # clients know this port
     $self->_spawn;
 }
 

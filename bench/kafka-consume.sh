@@ -8,6 +8,7 @@ O=${LL_OBJS:-objs}
 N=${N:-500000}          # messages for the rate runs (100 B each)
 P=${P:-16}              # partitions (the mock keeps ~5 MiB per partition)
 MEM_N=${MEM_N:-1000000}
+BACKLOG=${BACKLOG:-10000}   # the module's backlog setting (per partition)
 MEM_P=32
 tmp=$(mktemp -d /tmp/kafka-bench-XXXXXX)
 mock=
@@ -55,7 +56,8 @@ shutdown_timeout = 5;
 modules = (
   { name = "noop"; path = "$tmp/kafka_noop.so"; },
   { name = "kafka"; path = "$(cd "$O" && pwd)/kafka.so"; brokers = "$B";
-    group = "$2"; topics = [ "$3" ]; offset = "first"; commit_interval = "200ms"; $6
+    group = "$2"; topics = [ "$3" ]; offset = "first"; commit_interval = "200ms";
+    backlog = $BACKLOG; $6
     librdkafka = ( "consumer:session.timeout.ms=6000",
                    "consumer:partition.assignment.strategy=range" $5 ); }
 );
@@ -77,5 +79,5 @@ CONF
 run_ll "order=partition (default)" g1 bt "$N" "" ""
 run_ll "order=key" g2 bt "$N" "" 'order = "key";'
 run_ll "order=none" g3 bt "$N" "" 'order = "none"; parallelism = 64;'
-echo "memory: a $MEM_N-message backlog in $MEM_P partitions (backlog = 1000 each)"
+echo "memory: a $MEM_N-message backlog in $MEM_P partitions (backlog = $BACKLOG each)"
 run_ll "1M backlog" gm mem "$MEM_N" "" ""

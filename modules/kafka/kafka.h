@@ -113,6 +113,7 @@ struct kq_part_s {
     int32_t             partition;
     kq_item_t          *head;
     kq_item_t          *tail;
+    kq_item_t          *scan;       /* no WAITING item before this one */
     int                 count;      /* items in the window */
     int                 busy;       /* in flight, waiting a retry or DLQ */
     int64_t             next_offset;/* after the last fetched; -1 none */

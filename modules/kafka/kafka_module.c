@@ -32,7 +32,7 @@ static const ll_conf_field_t kq_schema[] = {
       "order, keys in parallel; none: no order"),
     F("parallelism", LL_CONF_INT, 0, "16", parallelism,
       "messages in work at once per partition (order = key or none)"),
-    F("backlog", LL_CONF_INT, 0, "1000", backlog,
+    F("backlog", LL_CONF_INT, 0, "10000", backlog,
       "fetched messages held per partition before its fetching pauses"),
     F("max_retries", LL_CONF_INT, 0, "3", max_retries,
       "retries after a handler's retry answer before the dead letter"),

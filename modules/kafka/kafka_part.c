@@ -160,6 +160,9 @@ kq_part_append(kq_part_t *p, kq_item_t *it)
         p->head = it;
     }
     p->tail = it;
+    if (p->scan == NULL) {
+        p->scan = it;
+    }
     p->count++;
     p->next_offset = it->msg.offset + 1;
 }
@@ -197,23 +200,25 @@ kq_part_pick(kq_part_t *p, kq_item_t **batch)
     if (p->revoking || kq->stopping) {
         return;
     }
-    if (kq->order == KQ_ORDER_PARTITION) {
-        if (p->busy == 0) {
-            for (it = p->head; it != NULL && it->state != KQ_WAITING;
-                 it = it->next)
-            {
-                /* skip handled ones not yet released */
-            }
-            if (it != NULL) {
+    /* items leave WAITING for good, so the cursor only moves on */
+    while (p->scan != NULL && p->scan->state != KQ_WAITING) {
+        p->scan = p->scan->next;
+    }
+    if (kq->order != KQ_ORDER_KEY) {
+        limit = kq->order == KQ_ORDER_PARTITION ? 1
+                : (int) kq->conf->parallelism;
+        for (it = p->scan; it != NULL && p->busy < limit; it = it->next) {
+            if (it->state == KQ_WAITING) {
                 take(p, it, batch);
             }
         }
         return;
     }
 
+    /* the key scan needs the keys of busy items, so it starts at the head */
     limit = (int) kq->conf->parallelism;
     for (it = p->head; it != NULL && p->busy < limit; it = it->next) {
-        if (kq->order == KQ_ORDER_NONE || it->key_hash == 0) {
+        if (it->key_hash == 0) {
             if (it->state == KQ_WAITING) {
                 take(p, it, batch);
             }
@@ -251,6 +256,9 @@ kq_part_release(kq_part_t *p)
 
     while ((it = p->head) != NULL && it->state == KQ_HANDLED) {
         p->head = it->next;
+        if (p->scan == it) {
+            p->scan = it->next;
+        }
         if (p->head == NULL) {
             p->tail = NULL;
         }

@@ -257,7 +257,11 @@ cli_add_payload(cJSON *o, const char *name, const void *p, size_t len)
     char    *hex;
     size_t   i;
 
-    j = len ? cJSON_ParseWithLength(p, len) : NULL;
+    if (len == 0) {
+        cJSON_AddStringToObject(o, name, "");
+        return;
+    }
+    j = cJSON_ParseWithLength(p, len);
     if (j != NULL) {
         cJSON_AddItemToObject(o, name, j);
     } else if (rq_utf8_valid(p, len) && memchr(p, '\0', len) == NULL) {

@@ -48,7 +48,7 @@ ok(ll_wait_until(sub { my @k = $ll1->workers; @k && $k[0] != $w }, 10), 'worker 
 # ---- 2. Redis restarted in the middle of a run (AOF keeps the data) ----
 my $r2 = LL::Redis->start(args => ['--appendonly', 'yes', '--appendfsync', 'always']);
 my $ll2 = LL::Test::Server->new;
-$ll2->conf(redisq_conf(url => $r2->url, redisq => 'concurrency = 5;'));
+$ll2->conf(redisq_conf(url => $r2->url, redisq => 'concurrency = 5; recover_interval = "1s";'));
 ok($ll2->start, 'server 2 started') or BAIL_OUT($ll2->log);
 my $dir = $ll2->dir;
 ll_write("$dir/t.jsonl", join '', map { qq({"type":"r","payload":"sleep=10","id":"R$_"}\n) } 1 .. 300);
@@ -56,12 +56,21 @@ my ($st, $out) = cli('-u', $r2->url, 'task', 'enqueue', '--file', "$dir/t.jsonl"
 is($st, 0, '300 tasks enqueued') or diag $out;
 ok(ll_wait_until(sub { (-s "$dir/rec.txt" // 0) > 2000 }, 10), "run under way");
 $r2->restart(0.5);
+# a dequeue whose reply was lost in the restart leaves tasks leased by
+# nobody: they come back by lease expiry (~60 s) into retry
 ok(ll_wait_until(sub { $r2->cmd('LLEN', 'asynq:{default}:pending') == 0
-                       && $r2->cmd('LLEN', 'asynq:{default}:active') == 0 }, 30),
-   'queue drained after the restart');
+                       && $r2->cmd('LLEN', 'asynq:{default}:active') == 0 }, 90),
+   'pending and active empty after the restart');
+my @back = @{ $r2->cmd('ZRANGE', 'asynq:{default}:retry', 0, -1) };
+diag scalar(@back) . ' task(s) came back by lease expiry';
+is(scalar(grep { asynq_decode('TaskMessage', $r2->cmd('HGET', "asynq:{default}:t:$_", 'msg'))
+                     ->{error_msg} ne 'asynq: task lease expired' } @back), 0,
+   'only lease-expired tasks wait in retry');
+cli('-u', $r2->url, 'task', 'run', '--queue', 'default', '--all', '--state', 'retry') if @back;
+ok(ll_wait_until(sub { @{ $r2->cmd('KEYS', 'asynq:{default}:t:*') } == 0 }, 20),
+   'every task finished: no hash left');
 my %seen = map { (split / /)[2] => 1 } split /\n/, ll_slurp("$dir/rec.txt");
 is(scalar(grep { $seen{"R$_"} } 1 .. 300), 300, 'every task ran (at least once)');
-is(scalar @{ $r2->cmd('KEYS', 'asynq:{default}:t:*') }, 0, 'every task finished: no hash left');
 is($r2->cmd('ZCARD', 'asynq:{default}:lease'), 0, 'no lease left');
 invariant_ok($r2, 'after the Redis restart');
 $ll2->stop;

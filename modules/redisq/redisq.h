@@ -69,7 +69,7 @@ struct rq_job_s {
     ll_msg_t            msg;        /* first: rq_done gets &msg */
     rq_job_t           *prev;       /* srv->jobs (in flight until written) */
     rq_job_t           *next;
-    rq_job_t           *ack_next;   /* srv->acks */
+    rq_job_t           *ack_next;   /* srv->acks or srv->ready */
     rq_queue_t         *q;
     Asynq__TaskMessage *tm;         /* NULL when undecodable */
     char               *id;         /* tm->id or the raw ID */
@@ -82,6 +82,7 @@ struct rq_job_s {
     unsigned            hb_gen;     /* heartbeat that extends it */
     int                 state;      /* RQ_JOB_*, atomic */
     int                 why;        /* RQ_WHY_*, under lock */
+    int                 dispatched; /* handed to the pool, under lock */
     int                 outcome;
     int64_t             retry_delay_ms;
     char                error[LL_ERROR_MAX];
@@ -118,6 +119,9 @@ struct rq_server_s {
     int64_t             timer_next_ms;  /* when the timer sleeps until */
     rq_job_t           *jobs;
     rq_job_t           *acks;           /* lock-free stack (newest first) */
+    rq_job_t           *ready;          /* leased, waiting for a slot */
+    rq_job_t          **ready_tail;
+    int                 nready;         /* atomic reads outside the lock */
     rq_job_t           *orphans;        /* given back at stop; freed in fini */
 
     unsigned            ack_loaded;     /* rq_load_scripts per thread */

@@ -208,6 +208,7 @@ rq_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
         rq_redis_init(&s->client[i], &s->rc);
     }
     s->timer_next_ms = INT64_MAX;
+    s->ready_tail = &s->ready;
 
     if (rq_init_queues(s, c->queues, err, errlen) != 0) {
         rq_server_free(s);
@@ -340,7 +341,10 @@ rq_stop(ll_instance_t *in)
         rq_abstime(&ts, left < 100 ? left : 100);
         pthread_cond_timedwait(&s->drain_cond, &s->lock, &ts);
     }
-    /* give back what is still running */
+    /* give back what is still running or waiting for a slot */
+    s->ready = NULL;
+    s->ready_tail = &s->ready;
+    s->nready = 0;
     for (j = s->jobs; j != NULL; j = next) {
         next = j->next;
         expect = RQ_JOB_RUNNING;

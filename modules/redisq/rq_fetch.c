@@ -102,16 +102,59 @@ rq_ack_push(rq_server_t *s, rq_job_t *j, int locked)
 }
 
 
-/* How many free slots the fetcher waits for under a backlog. */
+static void rq_done(ll_msg_t *msg, int outcome, const ll_result_t *res,
+    void *arg);
+
+
+/* Room for more leased tasks: concurrency running plus as many waiting
+ * (prefetched, so a freed slot is refilled without a Redis round trip). */
+static int
+rq_room(rq_server_t *s)
+{
+    return (int) (2 * s->conf->concurrency)
+           - __atomic_load_n(&s->busy, __ATOMIC_ACQUIRE)
+           - __atomic_load_n(&s->nready, __ATOMIC_ACQUIRE);
+}
+
+
+/* How much room the fetcher waits for under a backlog. */
 static int
 rq_threshold(const rq_server_t *s)
 {
-    int64_t  t = s->conf->concurrency / 4;
+    int64_t  t = s->conf->concurrency / 2;
 
     if (t > s->conf->dequeue_batch) {
         t = s->conf->dequeue_batch;
     }
     return t < 1 ? 1 : (int) t;
+}
+
+
+/* Dispatch waiting jobs while slots are free.  Under s->lock. */
+static void
+rq_pump(rq_server_t *s)
+{
+    rq_job_t  *j;
+
+    while (s->ready != NULL
+           && __atomic_load_n(&s->busy, __ATOMIC_ACQUIRE) < s->conf->concurrency)
+    {
+        j = s->ready;
+        s->ready = j->ack_next;
+        if (s->ready == NULL) {
+            s->ready_tail = &s->ready;
+        }
+        __atomic_sub_fetch(&s->nready, 1, __ATOMIC_ACQ_REL);
+        __atomic_add_fetch(&s->busy, 1, __ATOMIC_ACQ_REL);
+        j->start_ms = rq_now_ms();
+        j->dispatched = 1;
+        if (ll_dispatch(s->in, &j->msg, rq_done, s) != 0) {
+            __atomic_sub_fetch(&s->busy, 1, __ATOMIC_ACQ_REL);
+            j->why = RQ_WHY_NOSTART;    /* the pool is stopping: requeue */
+            __atomic_store_n(&j->state, RQ_JOB_DONE, __ATOMIC_RELEASE);
+            rq_ack_push(s, j, 1);
+        }
+    }
 }
 
 
@@ -125,7 +168,7 @@ rq_done(ll_msg_t *msg, int outcome, const ll_result_t *res, void *arg)
 {
     rq_job_t     *j = (rq_job_t *) msg;
     rq_server_t  *s = arg;
-    int           expect = RQ_JOB_RUNNING, free_slots, busy;
+    int           expect = RQ_JOB_RUNNING, room, busy;
 
     if (!__atomic_compare_exchange_n(&j->state, &expect, RQ_JOB_DONE, 0,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
@@ -142,8 +185,13 @@ rq_done(ll_msg_t *msg, int outcome, const ll_result_t *res, void *arg)
      * slots reach what it waits for */
     rq_ack_push(s, j, 0);
     busy = __atomic_sub_fetch(&s->busy, 1, __ATOMIC_ACQ_REL);
-    free_slots = (int) s->conf->concurrency - busy;
-    if (free_slots == 1 || free_slots == rq_threshold(s) || busy == 0) {
+    if (__atomic_load_n(&s->nready, __ATOMIC_ACQUIRE) > 0) {
+        pthread_mutex_lock(&s->lock);
+        rq_pump(s);
+        pthread_mutex_unlock(&s->lock);
+    }
+    room = rq_room(s);
+    if (room == 1 || room == rq_threshold(s) || busy == 0) {
         pthread_mutex_lock(&s->lock);
         pthread_cond_signal(&s->fetch_cond);
         pthread_mutex_unlock(&s->lock);
@@ -288,22 +336,17 @@ rq_start_job(rq_server_t *s, rq_queue_t *q, const redisReply *id,
         pthread_mutex_unlock(&s->lock);
         return;
     }
-    __atomic_add_fetch(&s->busy, 1, __ATOMIC_ACQ_REL);
+    j->ack_next = NULL;
+    *s->ready_tail = j;
+    s->ready_tail = &j->ack_next;
+    __atomic_add_fetch(&s->nready, 1, __ATOMIC_ACQ_REL);
+    rq_pump(s);
     pthread_mutex_unlock(&s->lock);
-
-    if (ll_dispatch(s->in, &j->msg, rq_done, s) != 0) {
-        pthread_mutex_lock(&s->lock);
-        __atomic_sub_fetch(&s->busy, 1, __ATOMIC_ACQ_REL);
-        j->why = RQ_WHY_NOSTART;    /* the pool is stopping: requeue */
-        j->state = RQ_JOB_DONE;
-        rq_ack_push(s, j, 1);
-        pthread_mutex_unlock(&s->lock);
-    }
 }
 
 
 /*
- * Lease up to n tasks from q and start them.  Returns how many were
+ * Lease up to n tasks from q and start them (or queue them for a slot).  Returns how many were
  * leased, 0 if none (or paused), -1 on a Redis failure.
  */
 static int
@@ -362,8 +405,7 @@ rq_fetcher_main(void *arg)
     rq_redis_init(&r, &s->rc);
     pthread_mutex_lock(&s->lock);
     while (!s->stopping) {
-        free_slots = (int) s->conf->concurrency
-                     - __atomic_load_n(&s->busy, __ATOMIC_ACQUIRE);
+        free_slots = rq_room(s);
         if (free_slots <= 0) {
             pthread_cond_wait(&s->fetch_cond, &s->lock);
             continue;
@@ -373,9 +415,7 @@ rq_fetcher_main(void *arg)
         }
         /* under a backlog, let a few more slots free up (at most 1 ms):
          * fewer, larger dequeue calls and fewer wake-ups */
-        if (backlog && free_slots < s->conf->concurrency
-            && free_slots < rq_threshold(s))
-        {
+        if (backlog && free_slots < rq_threshold(s)) {
             rq_abstime(&ts, 1);
             pthread_cond_timedwait(&s->fetch_cond, &s->lock, &ts);
             backlog = 0;
@@ -463,9 +503,10 @@ rq_waiter_main(void *arg)
                 ll_log(s->in, LL_LOG_ERR, "BLMOVE on %s: %s (Redis >= 6.2 "
                        "needed)", q->k.name, rep->str);
             }
+            paused = rep != NULL;   /* an error reply: back off longer */
             freeReplyObject(rep);
             pthread_mutex_lock(&s->lock);
-            rq_abstime(&ts, rep ? 1000 : 100);
+            rq_abstime(&ts, paused ? 1000 : 100);
             if (!s->stopping) {
                 pthread_cond_timedwait(&s->idle_cond, &s->lock, &ts);
             }

@@ -127,11 +127,14 @@ rq_heartbeat(rq_server_t *s, rq_redis_t *r, unsigned gen)
     for (j = s->jobs; j != NULL; j = j->next) {
         j->hb_gen = 0;
         if (j->lease_ms >= now
-            && (j->state != RQ_JOB_RUNNING || now <= j->deadline_ms))
+            && (__atomic_load_n(&j->state, __ATOMIC_ACQUIRE) != RQ_JOB_RUNNING
+                || now <= j->deadline_ms))
         {
             j->hb_gen = gen;    /* its lease is extended below */
         }
-        if (j->tm == NULL || j->state != RQ_JOB_RUNNING) {
+        if (j->tm == NULL || !j->dispatched
+            || __atomic_load_n(&j->state, __ATOMIC_ACQUIRE) != RQ_JOB_RUNNING)
+        {
             continue;
         }
         asynq__worker_info__init(&wi);

@@ -2,6 +2,7 @@
  * rq_fetch: the fetcher (dequeue + dispatch), the per-queue BLMOVE
  * waiters, and the handler-pool done callback.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,13 +131,14 @@ rq_threshold(const rq_server_t *s)
 }
 
 
-/* Dispatch waiting jobs while slots are free.  Under s->lock. */
-static void
-rq_pump(rq_server_t *s)
+/* Take up to max waiting jobs for which slots are free, counting them
+ * busy; returns them through ack_next.  Under s->lock. */
+static rq_job_t *
+rq_pump(rq_server_t *s, int max)
 {
-    rq_job_t  *j;
+    rq_job_t  *j, *list = NULL, **tail = &list;
 
-    while (s->ready != NULL
+    while (max-- > 0 && s->ready != NULL
            && __atomic_load_n(&s->busy, __ATOMIC_ACQUIRE) < s->conf->concurrency)
     {
         j = s->ready;
@@ -148,11 +150,36 @@ rq_pump(rq_server_t *s)
         __atomic_add_fetch(&s->busy, 1, __ATOMIC_ACQ_REL);
         j->start_ms = rq_now_ms();
         j->dispatched = 1;
-        if (ll_dispatch(s->in, &j->msg, rq_done, s) != 0) {
-            __atomic_sub_fetch(&s->busy, 1, __ATOMIC_ACQ_REL);
-            j->why = RQ_WHY_NOSTART;    /* the pool is stopping: requeue */
-            __atomic_store_n(&j->state, RQ_JOB_DONE, __ATOMIC_RELEASE);
-            rq_ack_push(s, j, 1);
+        j->ack_next = NULL;
+        *tail = j;
+        tail = &j->ack_next;
+    }
+    return list;
+}
+
+
+/* Hand jobs taken by rq_pump to the handler pool, outside s->lock. */
+static void
+rq_dispatch(rq_server_t *s, rq_job_t *list)
+{
+    rq_job_t  *j, *next;
+    int        expect;
+
+    for (j = list; j != NULL; j = next) {
+        next = j->ack_next;     /* j may be done and freed once handed */
+        if (ll_dispatch(s->in, &j->msg, rq_done, s) == 0) {
+            continue;
+        }
+        /* the pool is stopping: requeue, unless stop gave it back already */
+        __atomic_sub_fetch(&s->busy, 1, __ATOMIC_ACQ_REL);
+        expect = RQ_JOB_RUNNING;
+        if (__atomic_compare_exchange_n(&j->state, &expect, RQ_JOB_DONE, 0,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        {
+            pthread_mutex_lock(&s->lock);
+            j->why = RQ_WHY_NOSTART;
+            pthread_mutex_unlock(&s->lock);
+            rq_ack_push(s, j, 0);
         }
     }
 }
@@ -168,6 +195,7 @@ rq_done(ll_msg_t *msg, int outcome, const ll_result_t *res, void *arg)
 {
     rq_job_t     *j = (rq_job_t *) msg;
     rq_server_t  *s = arg;
+    rq_job_t     *next;
     int           expect = RQ_JOB_RUNNING, room, busy;
 
     if (!__atomic_compare_exchange_n(&j->state, &expect, RQ_JOB_DONE, 0,
@@ -187,8 +215,9 @@ rq_done(ll_msg_t *msg, int outcome, const ll_result_t *res, void *arg)
     busy = __atomic_sub_fetch(&s->busy, 1, __ATOMIC_ACQ_REL);
     if (__atomic_load_n(&s->nready, __ATOMIC_ACQUIRE) > 0) {
         pthread_mutex_lock(&s->lock);
-        rq_pump(s);
+        next = rq_pump(s, 1);
         pthread_mutex_unlock(&s->lock);
+        rq_dispatch(s, next);
     }
     room = rq_room(s);
     if (room == 1 || room == rq_threshold(s) || busy == 0) {
@@ -340,7 +369,6 @@ rq_start_job(rq_server_t *s, rq_queue_t *q, const redisReply *id,
     *s->ready_tail = j;
     s->ready_tail = &j->ack_next;
     __atomic_add_fetch(&s->nready, 1, __ATOMIC_ACQ_REL);
-    rq_pump(s);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -352,6 +380,7 @@ rq_start_job(rq_server_t *s, rq_queue_t *q, const redisReply *id,
 static int
 rq_dequeue(rq_server_t *s, rq_redis_t *r, rq_queue_t *q, int n)
 {
+    rq_job_t    *list;
     redisReply  *rep;
     const char  *argv[7];
     char         lease[24], cnt[16];
@@ -387,6 +416,10 @@ rq_dequeue(rq_server_t *s, rq_redis_t *r, rq_queue_t *q, int n)
                      lease_s * 1000);
     }
     freeReplyObject(rep);
+    pthread_mutex_lock(&s->lock);
+    list = rq_pump(s, INT_MAX);
+    pthread_mutex_unlock(&s->lock);
+    rq_dispatch(s, list);
     return got;
 }
 

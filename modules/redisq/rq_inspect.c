@@ -519,7 +519,7 @@ rq_task_op_all(rq_redis_t *r, const char *q, const char *state, int op,
     rq_op_t      o;
     const char  *key;
     char         e1[256];
-    size_t       i, step;
+    size_t       i, sent;
     int          list, rc = 0;
 
     *done = 0;
@@ -540,17 +540,16 @@ rq_task_op_all(rq_redis_t *r, const char *q, const char *state, int op,
         freeReplyObject(ids);
         return -1;
     }
-    rq_op_prepare(&o, &k, "", op);  /* loads nothing; for the script only */
+    rq_op_prepare(&o, &k, "", op);  /* only to learn the script */
     if (rq_redis_load(r, o.script) != 0) {
         freeReplyObject(ids);
         return rq_ierr(err, errlen, r, NULL);
     }
-    step = 1;
-    for (i = 0; i < ids->elements; i += step) {
+    for (sent = 0; sent < ids->elements; sent++) {
         char  id[RQ_ID_MAX + 1];
 
-        snprintf(id, sizeof(id), "%.*s", (int) ids->element[i]->len,
-                 ids->element[i]->str);
+        snprintf(id, sizeof(id), "%.*s", (int) ids->element[sent]->len,
+                 ids->element[sent]->str);
         rq_op_prepare(&o, &k, id, op);
         if (rq_redis_append_eval(r, o.script, o.nkeys, o.argc, o.argv, NULL)
             != 0)
@@ -558,7 +557,7 @@ rq_task_op_all(rq_redis_t *r, const char *q, const char *state, int op,
             break;
         }
     }
-    for (step = 0; step < i; step++) {
+    for (i = 0; i < sent; i++) {
         rep = rq_redis_reply(r);
         if (rq_op_result(rep, r, "", op, e1, sizeof(e1)) == 0) {
             (*done)++;

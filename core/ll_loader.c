@@ -28,12 +28,56 @@ ll__module_path(const char *module_dir, const char *path)
     return p;
 }
 
+/* The width of the conf struct member a field of this type fills. */
+static size_t
+field_width(int type)
+{
+    switch (type) {
+    case LL_CONF_STR:      return sizeof(char *);
+    case LL_CONF_INT:      return sizeof(int64_t);
+    case LL_CONF_BOOL:     return sizeof(int);
+    case LL_CONF_DOUBLE:   return sizeof(double);
+    case LL_CONF_DURATION: return sizeof(int64_t);
+    case LL_CONF_NODE:     return sizeof(void *);
+    default:               return 0;
+    }
+}
+
+/*
+ * Every schema field must name a known type and lie inside conf_size: the
+ * core fills a conf_size struct at those offsets, and a field past its end
+ * would write over the heap.
+ */
+static int
+schema_check(const ll_module_t *m, char *err, size_t n)
+{
+    const ll_conf_field_t  *f;
+    size_t                  w;
+
+    for (f = m->conf; f != NULL && f->name != NULL; f++) {
+        w = field_width(f->type);
+        if (w == 0) {
+            snprintf(err, n, "malformed schema: setting \"%s\" has unknown "
+                     "type %d", f->name, f->type);
+            return -1;
+        }
+        if (f->offset > m->conf_size || m->conf_size - f->offset < w) {
+            snprintf(err, n, "malformed schema: setting \"%s\" (%s at offset "
+                     "%zu) does not fit conf_size %zu", f->name,
+                     ll__conf_type_name(f->type), f->offset, m->conf_size);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 const ll_module_t *
 ll__module_open(const char *path, char *err, size_t n)
 {
     void               *dl;
     const ll_module_t  *m;
     const char         *e;
+    char                why[512];
 
     dlerror();
     dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -59,13 +103,24 @@ ll__module_open(const char *path, char *err, size_t n)
                  LL_ABI_MINOR);
         goto refused;
     }
-    if (m->size < LL_MODULE_MIN_SIZE || m->name == NULL || m->name[0] == '\0'
+    /* nothing past the first `size` bytes may be read, not even to say
+     * what is wrong with them */
+    if (m->size < LL_MODULE_MIN_SIZE) {
+        snprintf(err, n, "cannot load %s: malformed module descriptor "
+                 "(size %u)", path, m->size);
+        goto refused;
+    }
+    if (m->name == NULL || m->name[0] == '\0'
         || (m->kind != LL_KIND_MQ && m->kind != LL_KIND_BUSINESS
             && m->kind != LL_KIND_OTHER))
     {
         snprintf(err, n, "cannot load %s: malformed module descriptor "
-                 "(size %u, name %s, kind %u)", path, m->size,
-                 m->name ? m->name : "NULL", m->kind);
+                 "(name %s, kind %u)", path, m->name ? m->name : "NULL",
+                 m->kind);
+        goto refused;
+    }
+    if (schema_check(m, why, sizeof(why)) != 0) {
+        snprintf(err, n, "cannot load %s: %s", path, why);
         goto refused;
     }
     return m;

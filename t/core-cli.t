@@ -87,6 +87,8 @@ my @refused = (
     [ "$T/core_bad_magic.so",  qr/not a looklook module \(bad magic\)$/ ],
     [ "$T/core_not_module.so", qr/not a looklook module \(no "ll_module" symbol\)$/ ],
     [ "$T/core_undef.so",      qr/undefined symbol: core_undef_no_such_function/ ],
+    [ "$T/core_short_desc.so", qr/malformed module descriptor \(size 16\)$/ ],
+    [ "$T/core_bad_schema.so", qr/setting "limit" \(integer at offset 8\) does not fit conf_size 8$/ ],
     [ "$dir/nope.so",          qr/No such file or directory/ ],
     [ "$dir/text.so",          qr/\S/ ],
 );

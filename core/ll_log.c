@@ -78,6 +78,16 @@ ll__log_open(const char *path, char *err, size_t n)
     return 0;
 }
 
+/* len after appending what snprintf said it wrote (r), at most max */
+static size_t
+clamp_len(size_t len, int r, size_t max)
+{
+    if (r > 0) {
+        len += (size_t) r;
+    }
+    return len < max ? len : max;
+}
+
 static void
 log_write(const char *who, int level, const char *fmt, va_list ap)
 {
@@ -93,18 +103,14 @@ log_write(const char *who, int level, const char *fmt, va_list ap)
     gettimeofday(&tv, NULL);
     localtime_r(&tv.tv_sec, &tm);
     len = strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S", &tm);
-    r = snprintf(line + len, sizeof(line) - len, ".%03d [%s] %d %s: ",
+    /* each part may be cut short: len counts what is really in line[],
+     * and one byte stays free for the newline */
+    r = snprintf(line + len, sizeof(line) - len - 1, ".%03d [%s] %d %s: ",
                  (int) (tv.tv_usec / 1000), level_names[level], (int) getpid(),
                  who);
-    len += (size_t) r;
+    len = clamp_len(len, r, sizeof(line) - 2);
     r = vsnprintf(line + len, sizeof(line) - len - 1, fmt, ap);
-    if (r < 0) {
-        r = 0;
-    }
-    len += (size_t) r;
-    if (len > sizeof(line) - 2) {
-        len = sizeof(line) - 2;     /* truncated: keep the newline */
-    }
+    len = clamp_len(len, r, sizeof(line) - 2);
     line[len++] = '\n';
     /* one write per line; nothing useful to do if the log itself fails */
     if (write(log_fd, line, len) < 0) {

@@ -25,6 +25,7 @@
 #define RESPAWN_MIN_MS    250
 #define RESPAWN_MAX_MS    30000
 #define STABLE_MS         10000     /* up this long: back-off starts over */
+#define KILL_GRACE_MS     10000     /* past shutdown_timeout: SIGKILL */
 
 typedef enum { W_STARTING, W_READY, W_RETIRING } wstate_e;
 
@@ -35,6 +36,7 @@ typedef struct {
     int         fd;             /* ready pipe, -1 once read */
     wstate_e    state;
     int64_t     started;        /* monotonic ms */
+    int64_t     kill_at;        /* retiring: SIGKILL from then on; 0 none */
 } worker_t;
 
 typedef struct {
@@ -57,7 +59,6 @@ static unsigned     cur_gen, new_gen, last_gen;
 static int64_t      new_deadline;
 static int          stopping;       /* 0, SIGQUIT or SIGTERM */
 static char         pid_path[4096]; /* the pid file we wrote */
-static int64_t      kill_at;
 
 static void
 on_signal(int signo)
@@ -238,15 +239,32 @@ spawn(unsigned gen, int slot, int count)
     return w;
 }
 
+/*
+ * Send w away with sig and give it until grace ms from now to exit; after
+ * that it is killed (a worker stuck in a module's init or start never
+ * sees the signal).  A later, shorter grace wins.
+ */
 static void
-signal_gen(unsigned gen, int sig, wstate_e new_state)
+retire(worker_t *w, int sig, int64_t grace)
+{
+    int64_t  at = ll__mono_ms() + grace;
+
+    kill(w->pid, sig);
+    w->state = W_RETIRING;
+    if (w->kill_at == 0 || at < w->kill_at) {
+        w->kill_at = at;
+    }
+}
+
+/* QUIT every worker of generation gen not yet retiring. */
+static void
+retire_gen(unsigned gen, int64_t shutdown_timeout_ms)
 {
     int  i;
 
     for (i = 0; i < nworkers; i++) {
         if (workers[i].gen == gen && workers[i].state != W_RETIRING) {
-            kill(workers[i].pid, sig);
-            workers[i].state = new_state;
+            retire(&workers[i], SIGQUIT, shutdown_timeout_ms + KILL_GRACE_MS);
         }
     }
 }
@@ -272,11 +290,10 @@ gen_failed(const char *why)
     if (new_gen == 0) {
         return;
     }
-    signal_gen(new_gen, SIGQUIT, W_RETIRING);
+    retire_gen(new_gen, new_conf->settings.shutdown_timeout_ms);
     if (cur_gen == 0) {
         ll__log_core(LL_LOG_ERR, "generation %u failed: %s", new_gen, why);
         stopping = SIGQUIT;
-        kill_at = ll__mono_ms() + new_conf->settings.shutdown_timeout_ms + 10000;
         /* nothing else serves: its settings stay for the shutdown */
         cur_conf = new_conf;
         cur = new_conf->settings;
@@ -320,6 +337,7 @@ static void
 gen_ready(void)
 {
     unsigned  old = cur_gen;
+    int64_t   old_timeout = cur.shutdown_timeout_ms;
     int       i, n = 0;
 
     for (i = 0; i < nworkers; i++) {
@@ -345,7 +363,7 @@ gen_ready(void)
     memset(slots, 0, sizeof(slots));
     ll__log_core(LL_LOG_INFO, "generation %u ready (%d workers)", cur_gen, n);
     if (old != 0) {
-        signal_gen(old, SIGQUIT, W_RETIRING);
+        retire_gen(old, old_timeout);
     }
 }
 
@@ -468,11 +486,9 @@ begin_stop(int how)
     stopping = how;
     ll__log_core(LL_LOG_INFO, "%s shutdown", how == SIGQUIT ? "graceful"
                                                             : "fast");
-    grace = how == SIGQUIT ? cur.shutdown_timeout_ms + 10000 : 10000;
-    kill_at = ll__mono_ms() + grace;
+    grace = (how == SIGQUIT ? cur.shutdown_timeout_ms : 0) + KILL_GRACE_MS;
     for (i = 0; i < nworkers; i++) {
-        kill(workers[i].pid, how);
-        workers[i].state = W_RETIRING;
+        retire(&workers[i], how, grace);
     }
     if (new_conf != NULL) {
         if (cur_conf == NULL) {
@@ -503,8 +519,10 @@ loop_once(void)
             timeout = slots[i].at - now;
         }
     }
-    if (stopping && kill_at - now < timeout) {
-        timeout = kill_at - now;
+    for (i = 0; i < nworkers; i++) {
+        if (workers[i].kill_at != 0 && workers[i].kill_at - now < timeout) {
+            timeout = workers[i].kill_at - now;
+        }
     }
     if (timeout < 0) {
         timeout = 0;
@@ -561,15 +579,15 @@ loop_once(void)
     if (new_gen != 0 && now >= new_deadline) {
         gen_failed("workers were not ready within ready_timeout");
     }
-    if (stopping) {
-        if (now >= kill_at) {
-            for (i = 0; i < nworkers; i++) {
-                ll__log_core(LL_LOG_WARN, "worker %d did not exit in time; "
-                             "killing it", (int) workers[i].pid);
-                kill(workers[i].pid, SIGKILL);
-            }
-            kill_at = now + 1000;
+    for (i = 0; i < nworkers; i++) {
+        if (workers[i].kill_at != 0 && now >= workers[i].kill_at) {
+            ll__log_core(LL_LOG_WARN, "worker %d did not exit in time; "
+                         "killing it", (int) workers[i].pid);
+            kill(workers[i].pid, SIGKILL);
+            workers[i].kill_at = now + 1000;
         }
+    }
+    if (stopping) {
         return;
     }
     for (i = 0; i < (int) (sizeof(slots) / sizeof(slots[0])); i++) {

@@ -5,6 +5,8 @@
  *   at = "start"  start returns -1 with `message`
  *   at = "crash"  start writes to an unmapped address: SIGSEGV, a worker
  *                 that never comes up
+ *   at = "hang"   start never returns (a connect that hangs): only SIGKILL
+ *                 ends the worker, its signals being blocked
  *
  * With `when_file` set it fails only while that file exists, so a test can
  * start a healthy server and make only later (respawned) workers fail.
@@ -26,7 +28,7 @@ typedef struct {
 
 static const ll_conf_field_t fail_conf[] = {
     { "at", LL_CONF_STR, LL_CONF_REQUIRED, NULL, offsetof(fail_conf_t, at),
-      "where to fail: init, start or crash" },
+      "where to fail: init, start, crash or hang" },
     { "message", LL_CONF_STR, 0, "failing on purpose",
       offsetof(fail_conf_t, message), "the error returned" },
     { "when_file", LL_CONF_STR, 0, NULL, offsetof(fail_conf_t, when_file),
@@ -60,10 +62,10 @@ fail_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
     fail_conf_t  *c = conf;
 
     if (strcmp(c->at, "init") != 0 && strcmp(c->at, "start") != 0
-        && strcmp(c->at, "crash") != 0)
+        && strcmp(c->at, "crash") != 0 && strcmp(c->at, "hang") != 0)
     {
-        snprintf(err, errlen, "at must be init, start or crash, not \"%s\"",
-                 c->at);
+        snprintf(err, errlen, "at must be init, start, crash or hang, not "
+                 "\"%s\"", c->at);
         return -1;
     }
     if (fail_now(c, "init")) {
@@ -88,6 +90,12 @@ fail_start(ll_instance_t *in, char *err, size_t errlen)
         ll_log(in, LL_LOG_INFO, "crashing in start");
         crash();
     }
+    if (fail_now(c, "hang")) {
+        ll_log(in, LL_LOG_INFO, "hanging in start");
+        for ( ;; ) {
+            pause();
+        }
+    }
     ll_log(in, LL_LOG_INFO, "started, not failing");
     return 0;
 }
@@ -98,7 +106,7 @@ LL_MODULE_EXPORT const ll_module_t ll_module = {
     .kind = LL_KIND_OTHER,
     .name = "core_fail",
     .version = "1.0.0",
-    .description = "test module that fails in init or start, or crashes",
+    .description = "test module that fails in init or start, crashes or hangs",
     .conf = fail_conf,
     .conf_size = sizeof(fail_conf_t),
     .init = fail_init,

@@ -91,7 +91,7 @@ rq_append_one(rq_server_t *s, rq_redis_t *r, rq_job_t *j, int action,
     rq_script_t         *script;
     const char          *argv[16];
     size_t               len[16];
-    char                 hash[RQ_KEY_MAX + RQ_ID_MAX], pday[RQ_KEY_MAX + 16];
+    char                *hash, pday[RQ_KEY_MAX + 16];
     char                 fday[RQ_KEY_MAX + 16], t1[24], t2[24];
     uint8_t             *msg = NULL;
     size_t               msglen = 0;
@@ -101,7 +101,12 @@ rq_append_one(rq_server_t *s, rq_redis_t *r, rq_job_t *j, int action,
 #define RQ_ARG(v, l)  (argv[n] = (v), len[n++] = (l))
 #define RQ_STR(v)     RQ_ARG(v, strlen(v))
 
-    snprintf(hash, sizeof(hash), "%s%s", k->task_prefix, j->id);
+    /* sized for the ID: stored IDs (a Go client's TaskID) have no limit */
+    hash = malloc(strlen(k->task_prefix) + strlen(j->id) + 1);
+    if (hash == NULL) {
+        return -1;
+    }
+    strcpy(stpcpy(hash, k->task_prefix), j->id);
     rq_day_key(pday, sizeof(pday), k->processed, rd->now_s);
     rq_day_key(fday, sizeof(fday), k->failed, rd->now_s);
 
@@ -123,6 +128,7 @@ rq_append_one(rq_server_t *s, rq_redis_t *r, rq_job_t *j, int action,
             msg = rq_msg_pack(&c, &msglen);
         }
         if (msg == NULL) {
+            free(hash);
             return -1;
         }
     }
@@ -175,6 +181,7 @@ rq_append_one(rq_server_t *s, rq_redis_t *r, rq_job_t *j, int action,
 
     rc = rq_redis_append_eval(r, script, nkeys, n, argv, len);
     free(msg);
+    free(hash);
     if (rc == 0 && due_ms > 0) {
         rq_timer_poke(s, due_ms);
     }

@@ -211,7 +211,8 @@ rq_msg_decode(const void *buf, size_t len, char *err, size_t errlen)
         snprintf(err, errlen, "undecodable task message (%zu bytes)", len);
         return NULL;
     }
-    if (!rq_name_ok(m->type, SIZE_MAX) || !rq_name_ok(m->id, RQ_ID_MAX)
+    /* no length limit on a stored ID: a Go client may set any TaskID */
+    if (!rq_name_ok(m->type, SIZE_MAX) || !rq_name_ok(m->id, SIZE_MAX)
         || !rq_name_ok(m->queue, RQ_QNAME_MAX))
     {
         snprintf(err, errlen, "task message without a valid type, id or "

@@ -12,7 +12,8 @@
 
 #define RQ_QNAME_MAX   200      /* longest queue name we accept */
 #define RQ_KEY_MAX     320      /* room for any key built from one */
-#define RQ_ID_MAX      120      /* longest task ID we accept */
+#define RQ_ID_MAX      120      /* longest task ID we enqueue (ll_result_t
+                                 * id); stored IDs are not limited */
 
 /* The extra task-hash field holding the precise due time (Unix ms) of a
  * scheduled or retry task.  asynq readers HMGET only known fields. */

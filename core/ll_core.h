@@ -82,6 +82,8 @@ struct ll_instance_s {
     ll_arena_t              arena;      /* conf strings, conf struct */
     unsigned                inited:1;
     unsigned                started:1;
+    int                     running;    /* atomic: ll_send may reach it */
+    int                     sending;    /* atomic: ll_send calls inside */
 };
 
 typedef struct {

@@ -165,9 +165,29 @@ ll__cycle_start(ll_cycle_t *c, char *err, size_t n)
                 }
             }
             in->started = 1;
+            __atomic_store_n(&in->running, 1, __ATOMIC_SEQ_CST);
         }
     }
     return 0;
+}
+
+/*
+ * After in's stop: close it to ll_send() and wait out the calls still
+ * inside its handle, so none is left when later modules stop or fini
+ * frees.  During stop itself sends still go through: a draining mq module
+ * may be handed work by the very handlers it waits for, and handle is
+ * concurrent with everything anyway.  (The worker's watchdog ends a wait
+ * that overruns the shutdown deadline.)
+ */
+static void
+close_sends(ll_instance_t *in)
+{
+    struct timespec  ms = { 0, 1000000 };
+
+    __atomic_store_n(&in->running, 0, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&in->sending, __ATOMIC_SEQ_CST) > 0) {
+        nanosleep(&ms, NULL);
+    }
 }
 
 static void
@@ -184,6 +204,7 @@ stop_kind(ll_cycle_t *c, int mq)
         if (in->mod->stop != NULL) {
             in->mod->stop(in);
         }
+        close_sends(in);
         in->started = 0;
     }
 }
@@ -389,7 +410,7 @@ ll_send(ll_instance_t *from, const char *to, const ll_msg_t *msg,
 {
     ll_cycle_t     *c = from->cycle;
     ll_instance_t  *in;
-    int             i;
+    int             i, r;
 
     res->error[0] = '\0';
     res->id[0] = '\0';
@@ -402,7 +423,16 @@ ll_send(ll_instance_t *from, const char *to, const ll_msg_t *msg,
         if (in->mod->handle == NULL) {
             return ll_fail(res, "module \"%s\" takes no messages", to);
         }
-        return in->mod->handle(in, msg, res);
+        /* announce the call before looking, so close_sends() either sees
+         * it or it sees running == 0 */
+        __atomic_add_fetch(&in->sending, 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&in->running, __ATOMIC_SEQ_CST)) {
+            r = in->mod->handle(in, msg, res);
+        } else {
+            r = ll_retry(res, -1, "module \"%s\" is not running", to);
+        }
+        __atomic_sub_fetch(&in->sending, 1, __ATOMIC_SEQ_CST);
+        return r;
     }
     return ll_fail(res, "no module \"%s\" is loaded", to);
 }

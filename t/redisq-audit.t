@@ -40,12 +40,42 @@ sub go_enqueue {    # 3.2 as the Go client does it
 sub hget { $r->cmd('HGET', "asynq:{$_[0]}:t:$_[1]", $_[2]) }
 sub state { hget($_[0], $_[1], 'state') // '' }
 
+# ---- before the server starts: expired leases for the start-up recoverer
+# 600 tasks leased by a crashed server (more than one recovery batch), and
+# one whose stored msg names another ID than its key.
+$r->cmd('EVAL', <<'LUA', 0, $now - 100);
+for i = 1, 600 do
+  local id = 'E' .. i
+  local msg = '\10\3t:e' .. '\26' .. string.char(#id) .. id .. '\34\7default\40\5\64\136\14'
+  redis.call('HSET', 'asynq:{default}:t:' .. id, 'msg', msg, 'state', 'active')
+  redis.call('LPUSH', 'asynq:{default}:active', id)
+  redis.call('ZADD', 'asynq:{default}:lease', ARGV[1], id)
+end
+LUA
+$r->cmd('HSET', 'asynq:{default}:t:M1', 'msg', tmsg(type => 't:m', id => 'OTHER'), 'state', 'active');
+$r->cmd('LPUSH', 'asynq:{default}:active', 'M1');
+$r->cmd('ZADD', 'asynq:{default}:lease', $now - 100, 'M1');
+
 my $ll = LL::Test::Server->new;
 my $rec = $ll->dir . '/rec.txt';
 $ll->conf(redisq_conf(url => $r->url, record => $rec,
-    redisq => 'concurrency = 4; queues = { default = 1; arch = 1; };',
+    redisq => 'concurrency = 4; recover_interval = "1h"; queues = { default = 1; arch = 1; };',
     routes => 'routes = ( { from = "redisq:t:*"; to = "h"; } );'));
 ok($ll->start, 'looklook with redisq started') or BAIL_OUT($ll->log);
+
+# 4.10: every expired lease is recovered by the first run, not one batch
+ok(ll_wait_until(sub { $r->cmd('ZCARD', 'asynq:{default}:retry') >= 600 }, 10),
+   'all 600 expired leases recovered at start')
+    or diag 'retry: ' . $r->cmd('ZCARD', 'asynq:{default}:retry');
+is($r->cmd('ZCARD', 'asynq:{default}:lease') + $r->cmd('LLEN', 'asynq:{default}:active'), 0,
+   'lease and active empty');
+is(asynq_decode('TaskMessage', hget('default', 'E600', 'msg'))->{error_msg},
+   'asynq: task lease expired', 'recovered with the lease-expired text');
+# the mismatched message is archived under its key, not lost in active
+ok(ll_wait_until(sub { state('default', 'M1') eq 'archived' }, 5), 'id/key mismatch archived');
+like(asynq_decode('TaskMessage', hget('default', 'M1', 'msg'))->{error_msg}, qr/does not match/,
+     'reason stored');
+is($r->cmd('EXISTS', 'asynq:{default}:t:OTHER'), 0, 'nothing written for the other ID');
 
 # ---- a Go client's long task ID (any non-blank string is allowed) ------
 my $long = 'L' . ('x' x 499);

@@ -170,7 +170,8 @@ int64_t rq_backoff_s(int n);
 rq_job_t *rq_ack_write(rq_server_t *s, rq_redis_t *r, rq_job_t *list);
 
 /* Write Retry/Archive ("asynq: task lease expired") for tasks whose lease
- * expired on some server (not in srv->jobs).  Returns how many were
+ * expired on some server (not in srv->jobs); a job without tm is archived
+ * with the reason the caller put in its error.  Returns how many were
  * written.  @locality the house thread */
 int rq_recover_write(rq_server_t *s, rq_redis_t *r, rq_job_t **jobs, int n);
 

@@ -353,10 +353,7 @@ rq_recover_write(rq_server_t *s, rq_redis_t *r, rq_job_t **jobs, int n)
     for (i = 0; i < n; i++) {
         action = jobs[i]->tm == NULL || jobs[i]->tm->retried >= jobs[i]->tm->retry
                  ? RQ_A_ARCHIVE : RQ_A_RETRY;
-        if (jobs[i]->tm == NULL) {
-            snprintf(jobs[i]->error, sizeof(jobs[i]->error), "redisq: "
-                     "undecodable task message");
-        } else {
+        if (jobs[i]->tm != NULL) {    /* else the caller gave the reason */
             snprintf(jobs[i]->error, sizeof(jobs[i]->error),
                      "asynq: task lease expired");
         }

@@ -250,16 +250,18 @@ rq_house_clear(rq_server_t *s, rq_redis_t *r)
 
 
 /* 4.10: retry or archive the tasks whose lease expired 30 s ago or more,
- * whichever server held them. */
+ * whichever server held them, all of them (written 512 at a time).  A
+ * message whose id is not its key's is archived under the key's ID as
+ * undecodable (written for its own id, the task would stay in active). */
 static void
 rq_recover(rq_server_t *s, rq_redis_t *r)
 {
-    redisReply  *rep;
-    rq_job_t    *jobs[512];
+    redisReply  *rep, *id, *msg;
+    rq_job_t    *jobs[512], *j;
     const char  *argv[4];
     char         cutoff[24], why[160];
     size_t       i;
-    int          q, n, done;
+    int          q, n, done, total, all;
 
     snprintf(cutoff, sizeof(cutoff), "%lld",
              (long long) (rq_now_ms() / 1000 - RQ_LEASE_S));
@@ -273,40 +275,56 @@ rq_recover(rq_server_t *s, rq_redis_t *r)
             freeReplyObject(rep);
             return;
         }
-        n = 0;
-        for (i = 0; i + 1 < rep->elements && n < 512; i += 2) {
-            rq_job_t  *j = calloc(1, sizeof(*j));
-
-            if (j == NULL) {
-                break;
-            }
-            j->q = &s->queues[q];
-            j->lease_ms = INT64_MAX;
-            j->tm = rq_msg_decode(rep->element[i + 1]->str,
-                                  rep->element[i + 1]->len, why, sizeof(why));
-            if (j->tm == NULL) {
-                j->id = strndup(rep->element[i]->str, rep->element[i]->len);
-                j->raw = malloc(rep->element[i + 1]->len + 1);
-                if (j->id == NULL || j->raw == NULL) {
-                    rq_job_free(j);
+        all = (int) (rep->elements / 2);
+        total = 0;
+        for (i = 0; i + 1 < rep->elements; ) {
+            for (n = 0; i + 1 < rep->elements && n < 512; i += 2) {
+                id = rep->element[i];
+                msg = rep->element[i + 1];
+                j = calloc(1, sizeof(*j));
+                if (j == NULL) {
                     continue;
                 }
-                memcpy(j->raw, rep->element[i + 1]->str,
-                       rep->element[i + 1]->len);
-                j->rawlen = rep->element[i + 1]->len;
-            } else {
-                j->id = j->tm->id;
+                j->q = &s->queues[q];
+                j->lease_ms = INT64_MAX;
+                j->tm = rq_msg_decode(msg->str, msg->len, why, sizeof(why));
+                if (j->tm != NULL && (strlen(j->tm->id) != id->len
+                                      || memcmp(j->tm->id, id->str, id->len)))
+                {
+                    snprintf(why, sizeof(why), "task message id \"%.64s\" "
+                             "does not match its key", j->tm->id);
+                    asynq__task_message__free_unpacked(j->tm, NULL);
+                    j->tm = NULL;
+                }
+                if (j->tm == NULL) {
+                    snprintf(j->error, sizeof(j->error), "redisq: %s", why);
+                    j->id = strndup(id->str, id->len);
+                    j->raw = malloc(msg->len + 1);
+                    if (j->id == NULL || j->raw == NULL) {
+                        rq_job_free(j);
+                        continue;
+                    }
+                    memcpy(j->raw, msg->str, msg->len);
+                    j->rawlen = msg->len;
+                } else {
+                    j->id = j->tm->id;
+                }
+                jobs[n++] = j;
             }
-            jobs[n++] = j;
+            done = n > 0 ? rq_recover_write(s, r, jobs, n) : 0;
+            total += done;
+            while (n > 0) {
+                rq_job_free(jobs[--n]);
+            }
+            if (done == 0 && rq_redis_get(r) == NULL) {
+                break;      /* Redis gone: the next run takes the rest */
+            }
         }
         freeReplyObject(rep);
-        done = n > 0 ? rq_recover_write(s, r, jobs, n) : 0;
-        if (n > 0) {
+        if (all > 0) {
             ll_log(s->in, LL_LOG_WARN, "queue %s: %d of %d tasks with an "
-                   "expired lease recovered", s->queues[q].k.name, done, n);
-        }
-        while (n > 0) {
-            rq_job_free(jobs[--n]);
+                   "expired lease recovered", s->queues[q].k.name, total,
+                   all);
         }
     }
 }

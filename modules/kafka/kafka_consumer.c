@@ -444,15 +444,48 @@ kq_revoke(kq_t *kq, const rd_kafka_topic_partition_list_t *list, int lost)
     }
 }
 
+static void
+pause_or_resume(kq_t *kq, rd_kafka_topic_partition_list_t *l, int pause)
+{
+    rd_kafka_resp_err_t  err;
+
+    if (l == NULL) {
+        return;
+    }
+    err = pause ? rd_kafka_pause_partitions(kq->rk, l)
+                : rd_kafka_resume_partitions(kq->rk, l);
+    if (err) {
+        ll_log(kq->in, LL_LOG_WARN, "%s: %s", pause ? "pause" : "resume",
+               rd_kafka_err2str(err));
+    } else {
+        char  what[256];
+
+        describe(l, what, sizeof(what));
+        ll_log(kq->in, LL_LOG_DEBUG, "%s %s", pause ? "paused" : "resumed",
+               what);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void
+list_add(rd_kafka_topic_partition_list_t **l, const kq_part_t *p, int64_t off)
+{
+    if (*l == NULL) {
+        *l = rd_kafka_topic_partition_list_new(8);
+    }
+    rd_kafka_topic_partition_list_add(*l, p->topic, p->partition)->offset = off;
+}
+
 /* @locality consumer thread, inside rd_kafka_consumer_poll or close */
 static void
 rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *list, void *opaque)
 {
-    kq_t              *kq = opaque;
-    rd_kafka_error_t  *error = NULL;
-    char               what[512];
-    int                coop, i, lost;
+    rd_kafka_topic_partition_list_t  *fresh = NULL;
+    kq_t                             *kq = opaque;
+    rd_kafka_error_t                 *error = NULL;
+    char                              what[512];
+    int                               coop, i, lost;
 
     coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     describe(list, what, sizeof(what));
@@ -461,14 +494,19 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         pthread_mutex_lock(&kq->lock);
         for (i = 0; i < list->cnt; i++) {
             if (kq_part_find(kq, list->elems[i].topic,
-                             list->elems[i].partition) == NULL
-                && kq_part_add(kq, list->elems[i].topic,
-                               list->elems[i].partition) == NULL)
+                             list->elems[i].partition) != NULL)
+            {
+                continue;
+            }
+            if (kq_part_add(kq, list->elems[i].topic,
+                            list->elems[i].partition) == NULL)
             {
                 /* its messages are dropped unhandled and uncommitted */
                 ll_log(kq->in, LL_LOG_ERR, "out of memory for %s [%d]",
                        list->elems[i].topic, (int) list->elems[i].partition);
+                continue;
             }
+            list_add(&fresh, kq->parts, RD_KAFKA_OFFSET_INVALID);
         }
         pthread_mutex_unlock(&kq->lock);
         ll_log(kq->in, LL_LOG_INFO, "assigned %s%s", what,
@@ -478,6 +516,10 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         } else {
             err = rd_kafka_assign(rk, list);
         }
+        /* librdkafka keeps a partition's pause flag across unassign and
+         * assign: one paused by back-pressure before it was revoked would
+         * stay paused for good, while its new window starts unpaused */
+        pause_or_resume(kq, fresh, 0);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         lost = rd_kafka_assignment_lost(rk);
         ll_log(kq->in, LL_LOG_INFO, "revoked %s%s", what,
@@ -513,38 +555,6 @@ consume_error(kq_t *kq, const rd_kafka_message_t *m)
         ll_log(kq->in, LL_LOG_WARN, "consumer: %s",
                rd_kafka_message_errstr(m));
     }
-}
-
-static void
-pause_or_resume(kq_t *kq, rd_kafka_topic_partition_list_t *l, int pause)
-{
-    rd_kafka_resp_err_t  err;
-
-    if (l == NULL) {
-        return;
-    }
-    err = pause ? rd_kafka_pause_partitions(kq->rk, l)
-                : rd_kafka_resume_partitions(kq->rk, l);
-    if (err) {
-        ll_log(kq->in, LL_LOG_WARN, "%s: %s", pause ? "pause" : "resume",
-               rd_kafka_err2str(err));
-    } else {
-        char  what[256];
-
-        describe(l, what, sizeof(what));
-        ll_log(kq->in, LL_LOG_DEBUG, "%s %s", pause ? "paused" : "resumed",
-               what);
-    }
-    rd_kafka_topic_partition_list_destroy(l);
-}
-
-static void
-list_add(rd_kafka_topic_partition_list_t **l, const kq_part_t *p, int64_t off)
-{
-    if (*l == NULL) {
-        *l = rd_kafka_topic_partition_list_new(8);
-    }
-    rd_kafka_topic_partition_list_add(*l, p->topic, p->partition)->offset = off;
 }
 
 /*

@@ -19,6 +19,8 @@
 
 #define S(n)  ((const config_setting_t *) (n))
 
+#define MAX_TIMEOUT_MS  (24 * 3600 * 1000LL)
+
 static const ll_conf_field_t  core_schema[] = {
     { "pid_file", LL_CONF_STR, 0, "looklook.pid",
       offsetof(ll_settings_t, pid_file), "where the master writes its pid" },
@@ -349,6 +351,18 @@ load_settings(ll_conf_t *c, char *err, size_t n)
                                "\"handler_threads\" must be 1 to 4096");
     }
     c->settings.handler_threads = (int) cc.handler_threads;
+
+    /* deadlines are "now + timeout" in int64 ms, in the master and in
+     * every worker: a day is beyond any sane drain and far from overflow */
+    if (c->settings.shutdown_timeout_ms > MAX_TIMEOUT_MS) {
+        return ll__conf_errorf(err, n, config_lookup(&c->cfg,
+                                                     "shutdown_timeout"),
+                               "\"shutdown_timeout\" must be at most 1d");
+    }
+    if (c->settings.ready_timeout_ms > MAX_TIMEOUT_MS) {
+        return ll__conf_errorf(err, n, config_lookup(&c->cfg, "ready_timeout"),
+                               "\"ready_timeout\" must be at most 1d");
+    }
 
     ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     c->settings.worker_processes = ncpu > 0 ? (int) ncpu : 1;

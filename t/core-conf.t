@@ -34,6 +34,13 @@ EOF
 worker_processes = 1;
 shutdown_timeout = "soon";   #<
 EOF
+    [ 'shutdown_timeout past a day', <<'EOF', qr/^"shutdown_timeout" must be at most 1d$/ ],
+worker_processes = 1;
+shutdown_timeout = 9223372036854775L;   #<
+EOF
+    [ 'ready_timeout past a day', <<'EOF', qr/^"ready_timeout" must be at most 1d$/ ],
+ready_timeout = "25h";   #<
+EOF
     [ 'handler_threads not an int', <<'EOF', qr/handler_threads/ ],
 handler_threads = "lots";   #<
 EOF

@@ -335,16 +335,26 @@ rq_stop(ll_instance_t *in)
         }
     }
 
-    /* in-flight work may finish until the deadline */
+    /* prefetched tasks are given back now, not started in the shutdown
+     * window (rq_pump starts none once stopping is set) */
     pthread_mutex_lock(&s->lock);
+    for (j = s->ready; j != NULL; j = next) {
+        next = j->ack_next;
+        __atomic_store_n(&j->state, RQ_JOB_ORPHANED, __ATOMIC_RELEASE);
+        rq_job_unlink(s, j);
+        j->ack_next = give;
+        give = j;
+    }
+    s->ready = NULL;
+    s->ready_tail = &s->ready;
+    s->nready = 0;
+
+    /* in-flight work may finish until the deadline */
     while (s->njobs > 0 && (left = deadline - rq_now_ms()) > 0) {
         rq_abstime(&ts, left < 100 ? left : 100);
         pthread_cond_timedwait(&s->drain_cond, &s->lock, &ts);
     }
-    /* give back what is still running or waiting for a slot */
-    s->ready = NULL;
-    s->ready_tail = &s->ready;
-    s->nready = 0;
+    /* give back what is still running */
     for (j = s->jobs; j != NULL; j = next) {
         next = j->next;
         expect = RQ_JOB_RUNNING;

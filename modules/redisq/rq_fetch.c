@@ -132,13 +132,14 @@ rq_threshold(const rq_server_t *s)
 
 
 /* Take up to max waiting jobs for which slots are free, counting them
- * busy; returns them through ack_next.  Under s->lock. */
+ * busy; returns them through ack_next; none once stop began (stop gives
+ * them back).  Under s->lock. */
 static rq_job_t *
 rq_pump(rq_server_t *s, int max)
 {
     rq_job_t  *j, *list = NULL, **tail = &list;
 
-    while (max-- > 0 && s->ready != NULL
+    while (max-- > 0 && s->ready != NULL && !s->stopping
            && __atomic_load_n(&s->busy, __ATOMIC_ACQUIRE) < s->conf->concurrency)
     {
         j = s->ready;

@@ -8,6 +8,8 @@
  *   fired   the highest tick handled (fired, or given up): never lowered
  *   claim   the tick last claimed, owner = its claimer (a scheduler ID),
  *   lease   Unix ms until which the claim is the owner's
+ *   first   the lease end of the tick's first claim: takeovers renew
+ *           lease, not this, so the takeover window counts from it
  *   prev    the last tick that enqueued a task, task = that task's ID
  */
 #include <stdio.h>
@@ -23,7 +25,9 @@
  * claim is taken over or ""}.
  *  - an unfinished claim of another owner at or before tick: BUSY while
  *    its lease runs; after it, taken over (GO with that older tick) within
- *    the window, else given up (fired = that tick);
+ *    the window after the tick's *first* claim ended (a chain of claimers
+ *    that died must not stretch it past the tasks' retention), else given
+ *    up (fired = that tick);
  *  - a later tick already claimed or fired: DONE (tick is superseded);
  *  - otherwise the tick is claimed: GO.
  */
@@ -32,17 +36,18 @@ static rq_script_t claim_script = RQ_SCRIPT(
     "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
     "local T = tonumber(ARGV[1])\n"
     "local st = redis.call('HMGET', KEYS[1], 'fired', 'claim', 'owner',"
-    " 'lease')\n"
+    " 'lease', 'first')\n"
     "local fired = tonumber(st[1]) or -1\n"
     "local c = tonumber(st[2]) or -1\n"
     "local lease = tonumber(st[4]) or 0\n"
+    "local first = tonumber(st[5]) or lease\n"
     "local gave = -1\n"
     "local from = ''\n"
     "if c > T then return {0, T, 0, -1, ''} end\n"
     "if c > fired then\n"
     "  local mine = st[3] == ARGV[2]\n"
     "  if not mine and lease > now then return {1, c, lease - now, -1, ''} end\n"
-    "  if not mine and now - lease > tonumber(ARGV[4]) then\n"
+    "  if not mine and now - first > tonumber(ARGV[4]) then\n"
     "    redis.call('HSET', KEYS[1], 'fired', c)\n"
     "    fired = c\n"
     "    gave = c\n"
@@ -50,14 +55,15 @@ static rq_script_t claim_script = RQ_SCRIPT(
     "    if not mine then from = st[3] end\n"
     "    if c < T then\n"
     "      redis.call('HSET', KEYS[1], 'claim', c, 'owner', ARGV[2], 'lease',"
-    " now + tonumber(ARGV[3]))\n"
+    " now + tonumber(ARGV[3]), 'first', first)\n"
     "      return {2, c, 0, -1, from}\n"
     "    end\n"
     "  end\n"
     "end\n"
     "if fired >= T then return {0, fired, 0, gave, ''} end\n"
+    "if c ~= T then first = now + tonumber(ARGV[3]) end\n"
     "redis.call('HSET', KEYS[1], 'claim', T, 'owner', ARGV[2], 'lease',"
-    " now + tonumber(ARGV[3]))\n"
+    " now + tonumber(ARGV[3]), 'first', first)\n"
     "return {2, T, 0, gave, from}\n");
 
 /*

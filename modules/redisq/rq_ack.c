@@ -432,21 +432,34 @@ rq_acker_main(void *arg)
     rq_redis_t        r;
     rq_job_t         *list, *retry = NULL, *j;
     struct timespec   ts;
+    int               stop_waits = 0;
 
     rq_redis_init(&r, &s->rc);
     pthread_mutex_lock(&s->lock);
     for ( ;; ) {
-        while (rq_acks_empty(s) && !s->ack_stop) {
-            if (retry == NULL) {
+        /* At stop every job left in srv->jobs has its answer and is
+         * pushed, or is about to be (rq_done sets DONE, then pushes): wait
+         * for those too, or they would be neither written nor freed.
+         * Bounded, in case that rule is ever broken. */
+        while (rq_acks_empty(s)
+               && (!s->ack_stop || (retry == NULL && s->njobs > 0)))
+        {
+            if (retry == NULL && !s->ack_stop) {
                 pthread_cond_wait(&s->ack_cond, &s->lock);
-            } else {
-                rq_abstime(&ts, 200);
-                if (pthread_cond_timedwait(&s->ack_cond, &s->lock, &ts) != 0) {
-                    break;
-                }
+                continue;
+            }
+            rq_abstime(&ts, s->ack_stop ? 100 : 200);
+            if (pthread_cond_timedwait(&s->ack_cond, &s->lock, &ts) != 0
+                && (retry != NULL || ++stop_waits == 50))
+            {
+                break;
             }
         }
         if (s->ack_stop && rq_acks_empty(s) && retry == NULL) {
+            if (s->njobs > 0) {
+                ll_log(s->in, LL_LOG_WARN, "%d outcomes never came at stop; "
+                       "the tasks come back by lease expiry", s->njobs);
+            }
             break;
         }
         if (!s->ack_stop && __atomic_load_n(&s->busy, __ATOMIC_RELAXED) > 1) {
@@ -485,7 +498,9 @@ rq_acker_main(void *arg)
                 rq_job_unlink(s, j);
                 rq_job_free(j);
             }
-            break;
+            if (s->njobs == 0) {
+                break;
+            }
         }
     }
     pthread_mutex_unlock(&s->lock);

@@ -269,19 +269,21 @@ retire_gen(unsigned gen, int64_t shutdown_timeout_ms)
     }
 }
 
-static void
-start_gen(ll_conf_t *conf)
+/* Set slot s's next respawn: at once after a worker that was up for a
+ * while, else after a back-off that doubles up to RESPAWN_MAX_MS. */
+static int64_t
+schedule_respawn(slot_t *s, int64_t now, int stable)
 {
-    int  i;
-
-    new_gen = ++last_gen;
-    new_conf = conf;
-    new_deadline = ll__mono_ms() + conf->settings.ready_timeout_ms;
-    for (i = 0; i < conf->settings.worker_processes; i++) {
-        if (spawn(new_gen, i, conf->settings.worker_processes) == NULL) {
-            break;
+    if (stable) {
+        s->backoff = 0;
+    } else {
+        s->backoff = s->backoff ? s->backoff * 2 : RESPAWN_MIN_MS;
+        if (s->backoff > RESPAWN_MAX_MS) {
+            s->backoff = RESPAWN_MAX_MS;
         }
     }
+    s->at = now + s->backoff;
+    return s->backoff;
 }
 
 static void
@@ -304,6 +306,27 @@ gen_failed(const char *why)
     }
     new_conf = NULL;
     new_gen = 0;
+}
+
+/* A generation is all its workers or none: one that cannot be forked
+ * fails it, as one that does not come up would. */
+static void
+start_gen(ll_conf_t *conf)
+{
+    char  why[96];
+    int   i;
+
+    new_gen = ++last_gen;
+    new_conf = conf;
+    new_deadline = ll__mono_ms() + conf->settings.ready_timeout_ms;
+    for (i = 0; i < conf->settings.worker_processes; i++) {
+        if (spawn(new_gen, i, conf->settings.worker_processes) == NULL) {
+            snprintf(why, sizeof(why), "cannot start worker %d of %d", i,
+                     conf->settings.worker_processes);
+            gen_failed(why);
+            return;
+        }
+    }
 }
 
 static int
@@ -428,21 +451,12 @@ reap(void)
         } else if (w->gen == cur_gen && w->slot < (int) (sizeof(slots)
                                                          / sizeof(slots[0])))
         {
-            slot_t  *s = &slots[w->slot];
-
             up = now - w->started;
-            if (up >= STABLE_MS) {
-                s->backoff = 0;
-            } else {
-                s->backoff = s->backoff ? s->backoff * 2 : RESPAWN_MIN_MS;
-                if (s->backoff > RESPAWN_MAX_MS) {
-                    s->backoff = RESPAWN_MAX_MS;
-                }
-            }
-            s->at = now + s->backoff;
             ll__log_core(LL_LOG_WARN, "worker %d (slot %d) %s after %lld ms; "
                          "respawning in %lld ms", (int) pid, w->slot, st,
-                         (long long) up, (long long) s->backoff);
+                         (long long) up,
+                         (long long) schedule_respawn(&slots[w->slot], now,
+                                                      up >= STABLE_MS));
         }
         *w = workers[--nworkers];
     }
@@ -593,7 +607,10 @@ loop_once(void)
     for (i = 0; i < (int) (sizeof(slots) / sizeof(slots[0])); i++) {
         if (slots[i].at != 0 && now >= slots[i].at && cur_gen != 0) {
             slots[i].at = 0;
-            spawn(cur_gen, i, cur.worker_processes);
+            if (spawn(cur_gen, i, cur.worker_processes) == NULL) {
+                ll__log_core(LL_LOG_WARN, "slot %d: retrying in %lld ms", i,
+                             (long long) schedule_respawn(&slots[i], now, 0));
+            }
         }
     }
 }

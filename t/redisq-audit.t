@@ -3,7 +3,8 @@
 # NUL bytes and a 4 MB payload), the recoverer (4.10) with more expired
 # leases than one batch and a message whose id differs from its key, the
 # unique lock released by Done only when owned (4.3), archive trimming by
-# age and size deleting the hashes (4.7, the 9,999 effect).
+# age and size deleting the hashes (4.7, the 9,999 effect), an active
+# task without its lease entry.
 use strict;
 use warnings;
 use Test::More;
@@ -124,6 +125,15 @@ is(scalar @{ $r->cmd('KEYS', 'asynq:{arch}:t:OLD*') }, 0, 'hashes of tasks past 
 is_deeply([ map { $r->cmd('EXISTS', "asynq:{arch}:t:$_") } qw(A1 A2 A3) ], [0, 0, 1],
           'oldest two by size trimmed with their hashes');
 ok(defined $r->cmd('ZSCORE', 'asynq:{arch}:archived', 'NEW'), 'the new one kept');
+
+# ---- an active task whose lease entry vanished (asynq issue #1051) is
+# still finished: its outcome is written, not NOT FOUND after the LREM
+go_enqueue('default', type => 't:z', payload => 'sleep=1500 retry', id => 'LZ');
+ok(ll_wait_until(sub { state('default', 'LZ') eq 'active' }, 5), 'LZ active');
+$r->cmd('ZREM', 'asynq:{default}:lease', 'LZ');
+ok(ll_wait_until(sub { state('default', 'LZ') eq 'retry' }, 5), 'retried without a lease entry')
+    or diag 'state ' . state('default', 'LZ');
+ok(defined $r->cmd('ZSCORE', 'asynq:{default}:retry', 'LZ'), 'in the retry zset');
 
 $ll->stop;
 done_testing;

@@ -37,11 +37,16 @@
     "  end\n"                                                               \
     "end\n"
 
-/* Leave active and lease (4.3-4.7 step 1); false = NOT FOUND. */
+/* Leave active and lease (4.3-4.7 step 1); false = NOT FOUND (not in
+ * active: someone else moved the task).  asynq also answers NOT FOUND
+ * when the ID is in active without a lease entry, after its LREM: the
+ * hash is then left in no container at all (1.4).  Such a task is ours
+ * to finish, so a missing lease entry is not an error here. */
 #define RQ_LUA_UNLEASE                                                      \
     "local function unlease(akey, lkey, id)\n"                              \
-    "  return redis.call('LREM', akey, -1, id) ~= 0\n"                      \
-    "     and redis.call('ZREM', lkey, id) ~= 0\n"                          \
+    "  if redis.call('LREM', akey, -1, id) == 0 then return false end\n"    \
+    "  redis.call('ZREM', lkey, id)\n"                                      \
+    "  return true\n"                                                       \
     "end\n"
 
 

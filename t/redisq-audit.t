@@ -135,5 +135,16 @@ ok(ll_wait_until(sub { state('default', 'LZ') eq 'retry' }, 5), 'retried without
     or diag 'state ' . state('default', 'LZ');
 ok(defined $r->cmd('ZSCORE', 'asynq:{default}:retry', 'LZ'), 'in the retry zset');
 
+# ---- 2.7: headers (field 15) survive a rewrite --------------------------
+$r->cmd('SADD', 'asynq:queues', 'default');
+$r->cmd('HSET', 'asynq:{default}:t:HD', 'msg', asynq_encode('TaskMessage', 'type: "t:h"
+    payload: "fail" id: "HD" queue: "default" retry: 3 timeout: 1800
+    headers { key: "trace" value: "abc" } headers { key: "k2" value: "v\303\251" }'),
+    'state', 'pending');
+$r->cmd('LPUSH', 'asynq:{default}:pending', 'HD');
+ok(ll_wait_until(sub { state('default', 'HD') eq 'archived' }), 'task with headers archived');
+is_deeply(asynq_decode('TaskMessage', hget('default', 'HD', 'msg'))->{headers},
+          { trace => 'abc', k2 => "v\303\251" }, 'headers kept in the archived msg (protoc)');
+
 $ll->stop;
 done_testing;

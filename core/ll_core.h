@@ -165,7 +165,8 @@ void       ll__log_core(int level, const char *fmt, ...) LL_PRINTF(2, 3);
 /* ll_master.c, ll_worker.c */
 int        ll__master_run(const char *conf_path);
 void       ll__worker_run(const char *conf_path, unsigned generation,
-    int slot, int count, int ready_fd) __attribute__((noreturn));
+    int slot, int count, int ready_fd, pid_t master)
+    __attribute__((noreturn));
 int        ll__check(const char *conf_path, char *err, size_t n);
 
 int64_t    ll__mono_ms(void);

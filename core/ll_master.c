@@ -204,6 +204,7 @@ spawn(unsigned gen, int slot, int count)
     worker_t  *w;
     pid_t      pid;
     int        fds[2], i;
+    pid_t      master = getpid();
 
     if (nworkers == MAX_WORKERS) {
         ll__log_core(LL_LOG_ERR, "too many worker processes");
@@ -230,7 +231,7 @@ spawn(unsigned gen, int slot, int count)
                 close(workers[i].fd);
             }
         }
-        ll__worker_run(conf_path, gen, slot, count, fds[1]);
+        ll__worker_run(conf_path, gen, slot, count, fds[1], master);
     }
     close(fds[1]);
     w = &workers[nworkers++];
@@ -445,8 +446,8 @@ reap(void)
         } else if (w->gen == new_gen) {
             char  why[160];
 
-            snprintf(why, sizeof(why), "worker %d %s before it was ready",
-                     (int) pid, st);
+            snprintf(why, sizeof(why), "worker %d %s before generation %u "
+                     "was ready", (int) pid, st, w->gen);
             gen_failed(why);
         } else if (w->gen == cur_gen && w->slot < (int) (sizeof(slots)
                                                          / sizeof(slots[0])))

@@ -61,7 +61,7 @@ watchdog(void *arg)
 
 void
 ll__worker_run(const char *conf_path, unsigned generation, int slot,
-    int count, int ready_fd)
+    int count, int ready_fd, pid_t master)
 {
     sigset_t     all, wait;
     siginfo_t    si;
@@ -76,8 +76,8 @@ ll__worker_run(const char *conf_path, unsigned generation, int slot,
     pthread_sigmask(SIG_BLOCK, &all, NULL);
     /* an orphaned worker stops gracefully instead of serving alone */
     prctl(PR_SET_PDEATHSIG, SIGQUIT);
-    if (getppid() == 1) {
-        _exit(1);
+    if (getppid() != master) {
+        _exit(1);       /* the master died before the line above */
     }
     ll__log_set(-1, "worker");
 

@@ -84,7 +84,8 @@ LL_API int ll_route_exists(const ll_instance_t *in, const char *type);
  * Hand msg to the instance named `to` and run its handle hook now, on the
  * calling thread (enqueue through "redisq", publish through "kafka").
  * Returns its ll_outcome_e; res->error says why on failure, res->id holds
- * what the target produced.  An unknown target is LL_FAIL.
+ * what the target produced.  An unknown target is LL_FAIL; a target not
+ * started yet or already stopped is LL_RETRY "module X is not running".
  * @locality any thread, after start
  */
 LL_API int ll_send(ll_instance_t *from, const char *to, const ll_msg_t *msg,

@@ -53,7 +53,8 @@ sub ll_free_port {
     return $p;
 }
 
-# Run a command; returns (exit status, stdout and stderr together).
+# Run a command; returns (exit status, stdout and stderr together).  A
+# command killed by a signal gives 128 + the signal, as a shell says.
 sub ll_run {
     my @cmd = @_;
     my $pid = open(my $fh, '-|') // die "fork: $!";
@@ -64,7 +65,7 @@ sub ll_run {
     local $/;
     my $out = <$fh> // '';
     close $fh;
-    return ($? >> 8, $out);
+    return (($? & 127) ? 128 + ($? & 127) : $? >> 8, $out);
 }
 
 # Poll $cond every 20 ms until it returns true or $timeout seconds pass.

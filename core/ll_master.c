@@ -202,9 +202,8 @@ static worker_t *
 spawn(unsigned gen, int slot, int count)
 {
     worker_t  *w;
-    pid_t      pid;
+    pid_t      pid, master = getpid();
     int        fds[2], i;
-    pid_t      master = getpid();
 
     if (nworkers == MAX_WORKERS) {
         ll__log_core(LL_LOG_ERR, "too many worker processes");

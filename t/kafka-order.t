@@ -74,6 +74,18 @@ for my $key (0 .. 3) {
        "key K$key in order");
 }
 
+# key order with a retry: C stays in work through c1's back-off (1 s),
+# so c2 waits for c1's second attempt while D passes
+$k->produce('ko', { key => 'C', value => 'retry-once c1' }, { key => 'C', value => 'c2' },
+            { key => 'D', value => 'd1' });
+ok(ll_wait_until(sub { $lines->('ko') == 129 }, 15), 'retry round handled');
+my @cd = grep { /^(?:retry-once c1|c2|d1)$/ } $lines->('ko');
+is(join(',', grep { /c/ } @cd), 'retry-once c1,retry-once c1,c2',
+   'key order: c2 after the retry of c1');
+my ($d1) = grep { $cd[$_] eq 'd1' } 0 .. $#cd;
+ok(defined $d1 && $d1 < 2, 'key order: d1 did not wait for the back-off of c1')
+    or diag "@cd";
+
 # back-pressure: backlog 8 pauses the partition, draining resumes it
 $k->produce('bp', map { "sleep:4 m$_" } 1 .. 200);
 ok(ll_wait_until(sub { $lines->('bp') == 200 }, 30), 'backlog drained');

@@ -19,6 +19,9 @@
 #include <looklook/looklook.h>
 
 #define KQ_ERRLEN  512
+#define KQ_KEYS_MAX         64      /* order = key: keys in work per partition */
+#define KQ_KEY_LOOKAHEAD    256     /* order = key: blocked messages passed over
+                                     * in one look for a free key */
 
 typedef enum {
     KQ_ORDER_PARTITION = 0,     /* one message in flight per partition */
@@ -116,6 +119,8 @@ struct kq_part_s {
     kq_item_t          *scan;       /* no WAITING item before this one */
     int                 count;      /* items in the window */
     int                 busy;       /* in flight, waiting a retry or DLQ */
+    int                 nkeys;      /* order = key: keys[] in use */
+    uint32_t            keys[KQ_KEYS_MAX];  /* hashes of the busy keyed items */
     int64_t             next_offset;/* after the last fetched; -1 none */
     int64_t             stored;     /* last offset stored for commit */
     unsigned            paused:1;
@@ -185,6 +190,7 @@ kq_item_t *kq_item_new(kq_t *kq, rd_kafka_message_t *rkm);
 void kq_item_free(kq_item_t *it);
 void kq_part_append(kq_part_t *p, kq_item_t *it);
 void kq_part_pick(kq_part_t *p, kq_item_t **batch);
+void kq_part_unbusy(kq_part_t *p, const kq_item_t *it);
 kq_item_t *kq_part_release(kq_part_t *p);
 int64_t kq_part_safe_offset(const kq_part_t *p);
 void kq_timer_add(kq_t *kq, kq_item_t *it, int64_t due_ms);

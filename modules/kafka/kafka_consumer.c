@@ -193,7 +193,7 @@ item_event(kq_item_t *it, int ev, const char *error, int64_t delay_ms)
     attempt = it->msg.attempt;
 
     if (state == KQ_HANDLED || state == KQ_ABANDONED) {
-        p->busy--;
+        kq_part_unbusy(p, it);
         if (state == KQ_HANDLED) {
             kq->stats.handled++;
             if (ev == KQ_EV_DLQ_OK) {
@@ -359,7 +359,7 @@ kq_revoke(kq_t *kq, const rd_kafka_topic_partition_list_t *list, int lost)
             *tp = it->tnext;
             it->tnext = NULL;
             it->state = KQ_ABANDONED;
-            it->part->busy--;
+            kq_part_unbusy(it->part, it);
             kq->stats.abandoned++;
         } else {
             tp = &it->tnext;

@@ -167,20 +167,47 @@ kq_part_append(kq_part_t *p, kq_item_t *it)
     p->next_offset = it->msg.offset + 1;
 }
 
-static int
-is_busy(const kq_item_t *it)
-{
-    return it->state == KQ_INFLIGHT || it->state == KQ_RETRY_WAIT
-           || it->state == KQ_DLQ || it->state == KQ_DLQ_WAIT;
-}
-
 static void
 take(kq_part_t *p, kq_item_t *it, kq_item_t **batch)
 {
     it->state = KQ_INFLIGHT;
     p->busy++;
+    if (p->kq->order == KQ_ORDER_KEY && it->key_hash != 0) {
+        p->keys[p->nkeys++] = it->key_hash;
+    }
     it->dnext = *batch;
     *batch = it;
+}
+
+/* it leaves work (handled, or given up): one busy less, its key free. */
+void
+kq_part_unbusy(kq_part_t *p, const kq_item_t *it)
+{
+    int  i;
+
+    p->busy--;
+    if (p->kq->order != KQ_ORDER_KEY || it->key_hash == 0) {
+        return;
+    }
+    for (i = 0; i < p->nkeys; i++) {
+        if (p->keys[i] == it->key_hash) {
+            p->keys[i] = p->keys[--p->nkeys];
+            return;
+        }
+    }
+}
+
+static int
+key_in_work(const kq_part_t *p, uint32_t h)
+{
+    int  i;
+
+    for (i = 0; i < p->nkeys; i++) {
+        if (p->keys[i] == h) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /*
@@ -194,8 +221,7 @@ kq_part_pick(kq_part_t *p, kq_item_t **batch)
 {
     kq_t       *kq = p->kq;
     kq_item_t  *it;
-    uint32_t    blocked[64];
-    int         nblocked = 0, i, limit, hit;
+    int         limit, passed = 0;
 
     if (p->revoking || kq->stopping) {
         return;
@@ -204,46 +230,27 @@ kq_part_pick(kq_part_t *p, kq_item_t **batch)
     while (p->scan != NULL && p->scan->state != KQ_WAITING) {
         p->scan = p->scan->next;
     }
-    if (kq->order != KQ_ORDER_KEY) {
-        limit = kq->order == KQ_ORDER_PARTITION ? 1
-                : (int) kq->conf->parallelism;
-        for (it = p->scan; it != NULL && p->busy < limit; it = it->next) {
-            if (it->state == KQ_WAITING) {
-                take(p, it, batch);
-            }
-        }
-        return;
-    }
-
-    /* the key scan needs the keys of busy items, so it starts at the head */
-    limit = (int) kq->conf->parallelism;
-    for (it = p->head; it != NULL && p->busy < limit; it = it->next) {
-        if (it->key_hash == 0) {
-            if (it->state == KQ_WAITING) {
-                take(p, it, batch);
-            }
+    limit = kq->order == KQ_ORDER_PARTITION ? 1 : (int) kq->conf->parallelism;
+    for (it = p->scan; it != NULL && p->busy < limit; it = it->next) {
+        if (it->state != KQ_WAITING) {
             continue;
         }
-        /* KQ_ORDER_KEY: blocked[] holds the keys with an earlier message
-         * still in work or waiting; it is bounded by parallelism, and a
-         * full table just stops the scan */
-        hit = 0;
-        for (i = 0; i < nblocked; i++) {
-            if (blocked[i] == it->key_hash) {
-                hit = 1;
+        if (kq->order == KQ_ORDER_KEY && it->key_hash != 0) {
+            /* the walk takes the first waiting message of each key, so
+             * only a key in work can hold one back; it gives up after
+             * KQ_KEY_LOOKAHEAD held-back messages, so that a hot key does
+             * not cost a walk of the whole window per message */
+            if (key_in_work(p, it->key_hash)) {
+                if (++passed == KQ_KEY_LOOKAHEAD) {
+                    break;
+                }
+                continue;
+            }
+            if (p->nkeys == KQ_KEYS_MAX) {
                 break;
             }
         }
-        if (hit || !(is_busy(it) || it->state == KQ_WAITING)) {
-            continue;
-        }
-        if (nblocked == (int) (sizeof(blocked) / sizeof(blocked[0]))) {
-            break;
-        }
-        blocked[nblocked++] = it->key_hash;
-        if (it->state == KQ_WAITING) {
-            take(p, it, batch);
-        }
+        take(p, it, batch);
     }
 }
 

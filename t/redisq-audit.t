@@ -1,7 +1,8 @@
 # redisq against asynq-wire.md, cases found by the audit: tasks a Go
 # client may write that redisq must serve as asynq does (long task IDs,
 # NUL bytes and a 4 MB payload), the recoverer (4.10) with more expired
-# leases than one batch and a message whose id differs from its key, the
+# leases than one batch (behind stale entries not in active) and a
+# message whose id differs from its key, the
 # unique lock released by Done only when owned (4.3), archive trimming by
 # age and size deleting the hashes (4.7, the 9,999 effect), an active
 # task without its lease entry.
@@ -51,6 +52,12 @@ for i = 1, 600 do
   redis.call('HSET', 'asynq:{default}:t:' .. id, 'msg', msg, 'state', 'active')
   redis.call('LPUSH', 'asynq:{default}:active', id)
   redis.call('ZADD', 'asynq:{default}:lease', ARGV[1], id)
+  -- and 600 stale lease entries not in active (NOT FOUND for any script),
+  -- ranked before them: they must not hide the real ones
+  id = 'S' .. i
+  msg = '\10\3t:e' .. '\26' .. string.char(#id) .. id .. '\34\7default\40\5\64\136\14'
+  redis.call('HSET', 'asynq:{default}:t:' .. id, 'msg', msg, 'state', 'active')
+  redis.call('ZADD', 'asynq:{default}:lease', ARGV[1] - 100, id)
 end
 LUA
 $r->cmd('HSET', 'asynq:{default}:t:M1', 'msg', tmsg(type => 't:m', id => 'OTHER'), 'state', 'active');
@@ -68,8 +75,9 @@ ok($ll->start, 'looklook with redisq started') or BAIL_OUT($ll->log);
 ok(ll_wait_until(sub { $r->cmd('ZCARD', 'asynq:{default}:retry') >= 600 }, 10),
    'all 600 expired leases recovered at start')
     or diag 'retry: ' . $r->cmd('ZCARD', 'asynq:{default}:retry');
-is($r->cmd('ZCARD', 'asynq:{default}:lease') + $r->cmd('LLEN', 'asynq:{default}:active'), 0,
-   'lease and active empty');
+is($r->cmd('ZCARD', 'asynq:{default}:lease') + $r->cmd('LLEN', 'asynq:{default}:active'), 600,
+   'lease holds only the 600 stale entries, active is empty');
+is($r->cmd('ZCOUNT', 'asynq:{default}:lease', $now - 200, $now - 200), 600, 'stale ones left alone');
 is(asynq_decode('TaskMessage', hget('default', 'E600', 'msg'))->{error_msg},
    'asynq: task lease expired', 'recovered with the lease-expired text');
 # the mismatched message is archived under its key, not lost in active

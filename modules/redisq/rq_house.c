@@ -249,36 +249,47 @@ rq_house_clear(rq_server_t *s, rq_redis_t *r)
 }
 
 
+#define RQ_RECOVER_BATCH  512
+
 /* 4.10: retry or archive the tasks whose lease expired 30 s ago or more,
- * whichever server held them, all of them (written 512 at a time).  A
- * message whose id is not its key's is archived under the key's ID as
- * undecodable (written for its own id, the task would stay in active). */
+ * whichever server held them, all of them, RQ_RECOVER_BATCH per script
+ * call.  A message whose id is not its key's is
+ * archived under the key's ID as undecodable (written for its own id, the
+ * task would stay in active). */
 static void
 rq_recover(rq_server_t *s, rq_redis_t *r)
 {
     redisReply  *rep, *id, *msg;
-    rq_job_t    *jobs[512], *j;
-    const char  *argv[4];
-    char         cutoff[24], why[160];
+    rq_job_t    *jobs[RQ_RECOVER_BATCH], *j;
+    const char  *argv[6];
+    char         cutoff[24], offset[16], limit[16], why[160];
     size_t       i;
-    int          q, n, done, total, all;
+    int          q, n, done, total, all, scanned, pairs, skip;
 
     snprintf(cutoff, sizeof(cutoff), "%lld",
              (long long) (rq_now_ms() / 1000 - RQ_LEASE_S));
+    snprintf(limit, sizeof(limit), "%d", RQ_RECOVER_BATCH);
     for (q = 0; q < s->nqueues; q++) {
         argv[0] = s->queues[q].k.lease;
         argv[1] = s->queues[q].k.active;
         argv[2] = cutoff;
         argv[3] = s->queues[q].k.task_prefix;
-        rep = rq_redis_eval(r, &rq_s_lease_expired, 2, 4, argv, NULL);
-        if (rep == NULL || rep->type != REDIS_REPLY_ARRAY) {
-            freeReplyObject(rep);
-            return;
-        }
-        all = (int) (rep->elements / 2);
-        total = 0;
-        for (i = 0; i + 1 < rep->elements; ) {
-            for (n = 0; i + 1 < rep->elements && n < 512; i += 2) {
+        argv[4] = offset;
+        argv[5] = limit;
+        total = all = skip = 0;
+        do {
+            snprintf(offset, sizeof(offset), "%d", skip);
+            rep = rq_redis_eval(r, &rq_s_lease_expired, 2, 6, argv, NULL);
+            if (rep == NULL || rep->type != REDIS_REPLY_ARRAY
+                || rep->elements < 1
+                || rep->element[0]->type != REDIS_REPLY_INTEGER)
+            {
+                freeReplyObject(rep);
+                return;
+            }
+            scanned = (int) rep->element[0]->integer;
+            pairs = (int) (rep->elements / 2);
+            for (n = 0, i = 1; i + 1 < rep->elements; i += 2) {
                 id = rep->element[i];
                 msg = rep->element[i + 1];
                 j = calloc(1, sizeof(*j));
@@ -311,16 +322,18 @@ rq_recover(rq_server_t *s, rq_redis_t *r)
                 }
                 jobs[n++] = j;
             }
+            freeReplyObject(rep);
             done = n > 0 ? rq_recover_write(s, r, jobs, n) : 0;
             total += done;
+            all += n;
             while (n > 0) {
                 rq_job_free(jobs[--n]);
             }
-            if (done == 0 && rq_redis_get(r) == NULL) {
-                break;      /* Redis gone: the next run takes the rest */
-            }
-        }
-        freeReplyObject(rep);
+            /* written ones (and IDs without a hash) left the lease zset;
+             * the others (NOT FOUND: not in active) are skipped next time,
+             * so such entries never hide the ones after them */
+            skip += pairs - done;
+        } while (scanned == RQ_RECOVER_BATCH);
         if (all > 0) {
             ll_log(s->in, LL_LOG_WARN, "queue %s: %d of %d tasks with an "
                    "expired lease recovered", s->queues[q].k.name, total,

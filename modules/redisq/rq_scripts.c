@@ -245,12 +245,16 @@ rq_script_t  rq_s_forward = RQ_SCRIPT(
     "end\n"
     "return {moved, nextdue, full}\n");
 
-/* 4.10 step 1.  KEYS: lease, active.  ARGV: cutoff s, task key prefix.
- * Returns {id1, msg1, ...} of leases expired by cutoff; an ID without a
+/* 4.10 step 1, at most ARGV[4] leases from rank ARGV[3] per call (asynq
+ * reads them all in one reply, which can be too big after a crash with a
+ * large backlog).  KEYS: lease, active.  ARGV: cutoff s, task key prefix,
+ * offset, limit.  Returns
+ * {scanned, id1, msg1, ...} of leases expired by cutoff; an ID without a
  * hash is taken out of lease and active instead (keeps 1.4). */
 rq_script_t  rq_s_lease_expired = RQ_SCRIPT(
-    "local out = {}\n"
-    "local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])\n"
+    "local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1],"
+    " 'LIMIT', tonumber(ARGV[3]), tonumber(ARGV[4]))\n"
+    "local out = {#ids}\n"
     "for _, id in ipairs(ids) do\n"
     "  local msg = redis.call('HGET', ARGV[2] .. id, 'msg')\n"
     "  if msg then\n"
@@ -267,7 +271,7 @@ rq_script_t  rq_s_lease_expired = RQ_SCRIPT(
  * the number of expired completed tasks deleted. */
 rq_script_t  rq_s_janitor = RQ_SCRIPT(
     "local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1],"
-    " 'LIMIT', 0, tonumber(ARGV[3]))\n"
+    " 'LIMIT', tonumber(ARGV[3]), tonumber(ARGV[4]))\n"
     "for _, id in ipairs(ids) do\n"
     "  redis.call('DEL', ARGV[2] .. id)\n"
     "  redis.call('ZREM', KEYS[1], id)\n"

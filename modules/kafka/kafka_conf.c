@@ -56,6 +56,23 @@ parse_topics(kq_t *kq, char *err, size_t errlen)
     return 0;
 }
 
+/* Consumer properties the no-loss commits rest on (and their alias). */
+static int
+own_property(const char *key)
+{
+    static const char *const own[] = { "enable.auto.offset.store",
+                                       "enable.auto.commit",
+                                       "auto.commit.enable", NULL };
+    int  i;
+
+    for (i = 0; own[i] != NULL; i++) {
+        if (strcmp(key, own[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /*
  * librdkafka = ( "key=value", "consumer:key=value", "producer:key=value" );
  * libconfig names can't hold dots, hence strings.  Each is tried on a
@@ -112,6 +129,12 @@ parse_props(kq_t *kq, char *err, size_t errlen)
         }
         kq->nprops++;
 
+        if (p->scope != 'p' && own_property(p->key)) {
+            return ll_conf_error(err, errlen, e, "librdkafka: \"%s\" is the "
+                                 "module's own: it stores only offsets below "
+                                 "the first unhandled message and commits "
+                                 "them every commit_interval", p->key);
+        }
         scratch = rd_kafka_conf_new();
         if (rd_kafka_conf_set(scratch, p->key, p->value, rderr,
                               sizeof(rderr)) != RD_KAFKA_CONF_OK)

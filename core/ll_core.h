@@ -114,6 +114,7 @@ struct ll_cycle_s {
     int                     worker_count;
     unsigned                generation;
     int64_t                 shutdown_deadline;
+    int64_t                 ready_deadline;     /* start must end by it */
 };
 
 extern ll_cycle_t *ll_cycle;        /* this process's generation */

@@ -325,6 +325,12 @@ ll_shutdown_deadline(const ll_instance_t *in)
     return in->cycle->shutdown_deadline;
 }
 
+LL_API int64_t
+ll_ready_deadline(const ll_instance_t *in)
+{
+    return in->cycle->ready_deadline;
+}
+
 /* ---- services ---------------------------------------------------------- */
 
 LL_API int

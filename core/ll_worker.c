@@ -93,6 +93,12 @@ ll__worker_run(const char *conf_path, unsigned generation, int slot,
     c->worker_id = slot;
     c->worker_count = count;
     c->generation = generation;
+    /* the master counts ready_timeout from the fork: end start a little
+     * earlier (a tenth, at most 1 s) so the failure is reported, not
+     * timed out */
+    c->ready_deadline = ll_now_ms() + conf->settings.ready_timeout_ms
+        - (conf->settings.ready_timeout_ms / 10 < 1000
+           ? conf->settings.ready_timeout_ms / 10 : 1000);
     if (ll__pool_create(c, conf->settings.handler_threads, err, sizeof(err))
         == NULL
         || ll__cycle_start(c, err, sizeof(err)) != 0)

@@ -55,6 +55,13 @@ LL_API unsigned ll_generation(const ll_instance_t *in);
 LL_API int64_t ll_now_ms(void);
 LL_API int64_t ll_shutdown_deadline(const ll_instance_t *in);
 
+/* The Unix ms by which start must have returned: a module that cannot
+ * reach what it needs (broker, database) by then fails start, so a reload
+ * onto an unreachable server keeps the old generation.  It falls a little
+ * before the master's ready_timeout, leaving time to report; meaningful
+ * during start (the -t checker runs no start).  @locality any thread */
+LL_API int64_t ll_ready_deadline(const ll_instance_t *in);
+
 /* ---- routing and dispatch -------------------------------------------- */
 
 /*

@@ -107,6 +107,8 @@ struct kq_item_s {
     uint32_t            key_hash;
     int                 state;      /* kq_state_e */
     char               *error;      /* last handler error, for the DLQ */
+    size_t              dlq_cap;    /* dead letter's value cut to this
+                                     * (SIZE_MAX: whole) */
 };
 
 /* One assigned partition: its window of items not yet released. */
@@ -208,6 +210,8 @@ int  kq_producer_start(kq_t *kq, char *err, size_t errlen);
 void kq_producer_stop(kq_t *kq);
 void kq_producer_fini(kq_t *kq);
 int  kq_produce(kq_t *kq, const ll_msg_t *msg, ll_result_t *res);
+int  kq_permanent(rd_kafka_resp_err_t err);
 void kq_dlq_send(kq_t *kq, kq_item_t *it);
+int  kq_dlq_shrink(kq_t *kq, kq_item_t *it, rd_kafka_resp_err_t err);
 
 #endif /* KAFKA_H_INCLUDED */

@@ -24,7 +24,8 @@ typedef enum {
     KQ_EV_FAIL,         /* handler answered fail */
     KQ_EV_ABANDON,      /* could not be dispatched (pool stopping) */
     KQ_EV_DLQ_OK,       /* dead letter delivered */
-    KQ_EV_DLQ_ERR       /* dead letter not delivered */
+    KQ_EV_DLQ_ERR,      /* dead letter not delivered (yet) */
+    KQ_EV_DLQ_DROP      /* dead letter can never be written */
 } kq_event_e;
 
 static int64_t
@@ -141,6 +142,7 @@ item_event(kq_item_t *it, int ev, const char *error, int64_t delay_ms)
     int32_t     partition = p->partition;
     int64_t     offset = it->msg.offset;
     int         giving_up, state, dlq = 0, drop = 0, wake = 0, free_part = 0;
+    int         unwritable = ev == KQ_EV_DLQ_DROP;
     int         attempt;
 
     snprintf(topic, sizeof(topic), "%s", p->topic);
@@ -174,6 +176,12 @@ item_event(kq_item_t *it, int ev, const char *error, int64_t delay_ms)
             state = KQ_DLQ;
             dlq = 1;
         }
+        break;
+    case KQ_EV_DLQ_DROP:
+        /* a permanent error must not hold the partition for good */
+        state = KQ_HANDLED;
+        kq->stats.dropped++;
+        drop = 1;
         break;
     case KQ_EV_DLQ_ERR:
         set_error(it, error);
@@ -225,7 +233,11 @@ item_event(kq_item_t *it, int ev, const char *error, int64_t delay_ms)
     pthread_mutex_unlock(&kq->lock);
 
     /* it may be freed from here on unless it waits for its dead letter */
-    if (drop) {
+    if (unwritable) {
+        ll_log(kq->in, LL_LOG_ERR, "%s [%d] offset %lld: dead letter cannot "
+               "be written (%s): dropped, committing past it", topic,
+               (int) partition, (long long) offset, error);
+    } else if (drop) {
         ll_log(kq->in, LL_LOG_WARN, "%s [%d] offset %lld failed after %d "
                "attempt(s), dropped (on_error = drop): %s", topic,
                (int) partition, (long long) offset, attempt,
@@ -265,12 +277,25 @@ on_done(ll_msg_t *msg, int outcome, const ll_result_t *res, void *arg)
     }
 }
 
-/* The dead-letter write's delivery report.  @locality producer thread */
+/*
+ * The dead-letter write's outcome.  A transient error is retried after the
+ * back-off; a permanent one is tried again smaller if that can help, else
+ * the message is dropped.  @locality producer thread, or kq_dlq_send's
+ */
 void
 kq_dlq_result(kq_item_t *it, rd_kafka_resp_err_t err)
 {
-    item_event(it, err ? KQ_EV_DLQ_ERR : KQ_EV_DLQ_OK,
-               err ? rd_kafka_err2str(err) : NULL, -1);
+    kq_t  *kq = it->part->kq;
+
+    if (!err) {
+        item_event(it, KQ_EV_DLQ_OK, NULL, -1);
+    } else if (!kq_permanent(err)) {
+        item_event(it, KQ_EV_DLQ_ERR, rd_kafka_err2str(err), -1);
+    } else if (kq_dlq_shrink(kq, it, err)) {
+        kq_dlq_send(kq, it);
+    } else {
+        item_event(it, KQ_EV_DLQ_DROP, rd_kafka_err2str(err), -1);
+    }
 }
 
 /* "topic[0,1] other[3]" for the log. */

@@ -126,6 +126,7 @@ kq_item_new(kq_t *kq, rd_kafka_message_t *rkm)
     it->dr_kind = KQ_DR_ITEM;
     it->rkm = rkm;
     it->state = KQ_WAITING;
+    it->dlq_cap = SIZE_MAX;
 
     it->msg.partition = rkm->partition;
     it->msg.offset = rkm->offset;

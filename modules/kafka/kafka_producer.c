@@ -15,6 +15,8 @@
 #include "kafka.h"
 
 #define KQ_DLQ_TOPIC_MAX  512
+#define KQ_DLQ_FIT        (SIZE_MAX - 1)  /* dlq_cap: cut to what fits */
+#define KQ_DLQ_SLACK      1024    /* record and batch framing, margin */
 
 /* A synchronous send waiting for its report; freed by the last of the
  * sender and the report (the sender may give up waiting first). */
@@ -170,8 +172,8 @@ kq_producer_fini(kq_t *kq)
 }
 
 /* Errors that no retry can mend. */
-static int
-permanent(rd_kafka_resp_err_t err)
+int
+kq_permanent(rd_kafka_resp_err_t err)
 {
     switch (err) {
     case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
@@ -266,7 +268,7 @@ kq_produce(kq_t *kq, const ll_msg_t *msg, ll_result_t *res)
     err = produce(kq, msg->type, msg, NULL, 0, w);
     if (err) {
         free(w);
-        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL || !permanent(err)) {
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL || !kq_permanent(err)) {
             return ll_retry(res, -1, "kafka: %s: %s", msg->type,
                             rd_kafka_err2str(err));
         }
@@ -290,7 +292,7 @@ kq_produce(kq_t *kq, const ll_msg_t *msg, ll_result_t *res)
     if (!w->done) {
         rc = ll_retry(res, -1, "kafka: %s: no delivery report", msg->type);
     } else if (w->err) {
-        rc = permanent(w->err)
+        rc = kq_permanent(w->err)
              ? ll_fail(res, "kafka: %s: %s", msg->type, rd_kafka_err2str(w->err))
              : ll_retry(res, -1, "kafka: %s: %s", msg->type,
                         rd_kafka_err2str(w->err));
@@ -318,18 +320,73 @@ dlq_topic(const char *pattern, const char *topic, char *out, size_t len)
 }
 
 /*
+ * After a dead letter was refused for good: whether a smaller one is worth
+ * a try.  Only a size error is; the value is first cut to what fits the
+ * producer's message.max.bytes, then halved (a broker or topic limit may be
+ * lower) down to nothing.  @locality whoever settles the dead letter
+ */
+int
+kq_dlq_shrink(kq_t *kq, kq_item_t *it, rd_kafka_resp_err_t err)
+{
+    (void) kq;
+    if (it->msg.payload == NULL || it->msg.payload_len == 0
+        || (err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE
+        && err != RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE
+        && err != RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE))
+    {
+        return 0;
+    }
+    if (it->dlq_cap == SIZE_MAX) {
+        it->dlq_cap = KQ_DLQ_FIT;
+    } else if (it->dlq_cap == 0) {
+        return 0;
+    } else {
+        it->dlq_cap = it->dlq_cap >= 2 * KQ_DLQ_SLACK ? it->dlq_cap / 2 : 0;
+    }
+    return 1;
+}
+
+/* What is left of the producer's message.max.bytes for a value once the
+ * key and the headers are in. */
+static size_t
+dlq_fit(kq_t *kq, const ll_msg_t *m, const ll_header_t *extra, size_t nextra)
+{
+    char    v[32];
+    size_t  vsz = sizeof(v), used, i;
+    long    max = 0;
+
+    if (rd_kafka_conf_get(rd_kafka_conf(kq->prod), "message.max.bytes", v,
+                          &vsz) == RD_KAFKA_CONF_OK)
+    {
+        max = strtol(v, NULL, 10);
+    }
+    used = KQ_DLQ_SLACK + (m->key != NULL ? m->key_len : 0);
+    for (i = 0; i < m->nheaders + nextra; i++) {
+        const ll_header_t  *h = i < m->nheaders ? &m->headers[i]
+                                : &extra[i - m->nheaders];
+
+        used += (h->name != NULL ? strlen(h->name) : 0) + h->value_len + 10;
+    }
+    return max > 0 && (size_t) max > used ? (size_t) max - used : 0;
+}
+
+/*
  * Write it to its dead-letter topic: same key, value and headers, plus
- * x-looklook-* headers saying why; the report settles it.
+ * x-looklook-* headers saying why; the report settles it.  A value that
+ * was too large goes cut to it->dlq_cap bytes, with x-looklook-truncated
+ * giving its full length.
  * @locality any thread, without kq->lock
  */
 void
 kq_dlq_send(kq_t *kq, kq_item_t *it)
 {
     rd_kafka_resp_err_t  err;
-    ll_header_t          h[7];
+    ll_header_t          h[8];
+    ll_msg_t             m = it->msg;
     char                 topic[KQ_DLQ_TOPIC_MAX], part[16], off[24], att[16];
-    char                 at[24];
+    char                 at[24], full[24];
     const char          *error = it->error != NULL ? it->error : "";
+    size_t               nh = 7;
 
     if (dlq_topic(kq->conf->dlq, it->msg.type, topic, sizeof(topic)) != 0) {
         ll_log(kq->in, LL_LOG_ERR, "dead-letter topic name too long for %s",
@@ -352,13 +409,26 @@ kq_dlq_send(kq_t *kq, kq_item_t *it)
                            strlen(kq->conf->group) };
     h[6] = (ll_header_t) { "x-looklook-failed-at", at, strlen(at) };
 
-    {
-        /* the original record goes to the partitioner, not its partition */
-        ll_msg_t  m = it->msg;
-
-        m.partition = -1;
-        err = produce(kq, topic, &m, h, 7, &it->dr_kind);
+    if (it->dlq_cap != SIZE_MAX && m.payload != NULL) {
+        snprintf(full, sizeof(full), "%zu", m.payload_len);
+        h[nh++] = (ll_header_t) { "x-looklook-truncated", full, strlen(full) };
+        if (it->dlq_cap == KQ_DLQ_FIT) {
+            it->dlq_cap = dlq_fit(kq, &m, h, nh);
+        }
+        if (it->dlq_cap > m.payload_len) {
+            it->dlq_cap = m.payload_len;
+        }
+        m.payload_len = it->dlq_cap;
+        ll_log(kq->in, LL_LOG_WARN, "%s [%d] offset %lld: dead letter too "
+               "large for the producer or broker: value cut to %zu of %s "
+               "bytes (header x-looklook-truncated)", it->msg.type,
+               (int) it->msg.partition, (long long) it->msg.offset,
+               m.payload_len, full);
     }
+
+    /* the original record goes to the partitioner, not its partition */
+    m.partition = -1;
+    err = produce(kq, topic, &m, h, nh, &it->dr_kind);
     if (err) {
         ll_log(kq->in, LL_LOG_WARN, "dead letter to %s: %s", topic,
                rd_kafka_err2str(err));

@@ -118,9 +118,10 @@ sub _kcat {
 }
 
 # produce($topic, MSG...): MSG is a value string or a hash
-# { key, value, headers => [name => value, ...], partition }.  A missing
-# key or value is sent as NULL.  Messages with the same partition and
-# headers share one kcat run, in the order given (so each partition gets
+# { key, value, headers => [name => value, ...], partition, props =>
+# ['message.max.bytes=2000000', ...] (producer properties) }.  A missing
+# key or value is sent as NULL.  Messages with the same partition, headers
+# and properties share one kcat run, in the order given (so each partition gets
 # them in order).  Values and keys must not contain the bytes 0x1e/0x1f
 # (the delimiters used).
 sub produce {
@@ -128,7 +129,8 @@ sub produce {
     my (%groups, @order);
     for my $x (@msgs) {
         my $m = ref $x ? $x : { value => $x };
-        my $sig = join("\0", $m->{partition} // '', @{ $m->{headers} // [] });
+        my $sig = join("\0", $m->{partition} // '', @{ $m->{headers} // [] },
+                       "\1", @{ $m->{props} // [] });
         push @order, $sig unless $groups{$sig};
         push @{ $groups{$sig} }, $m;
     }
@@ -138,6 +140,7 @@ sub produce {
         my @args = ('-P', '-t', $topic, '-D', '\x1e', '-K', '\x1f', '-Z',
                     '-X', 'enable.idempotence=true');
         push @args, '-p', $m->{partition} if defined $m->{partition};
+        push @args, map { ('-X', $_) } @{ $m->{props} // [] };
         my @h = @{ $m->{headers} // [] };
         while (my ($k, $v) = splice @h, 0, 2) { push @args, '-H', "$k=$v" }
         my $in = '';

@@ -13,14 +13,14 @@
  * again and meets "task ID conflicts", which means it is already there.
  * That lets a failed enqueue be retried without a second notification.
  */
-#include <math.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cjson/cJSON.h>
 
 #include "looklook.h"
 #include "ll_orders.h"
+#include "pu_json.h"
 
 /* redisq's answer to a task ID that is taken (modules/redisq/rq_client.h) */
 #define PU_ID_CONFLICT  "redisq: task ID conflicts"
@@ -145,52 +145,42 @@ static int
 pu_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
 {
     pu_t          *pu = ll_get_data(in);
-    cJSON         *j, *st, *sn;
+    pu_message_t   pm;
     ll_order_t     o;
     const char    *osn;
-    char           why[LL_ERROR_MAX - 64];
-    int            rc, to, outcome;
-    double         pay;
+    char           why[LL_ERROR_MAX - 200];
+    int            rc, to, outcome, shown;
+    int64_t        pay;
 
     /* an mq module listed before us may dispatch before our start ran */
     if (__atomic_load_n(&pu->os, __ATOMIC_ACQUIRE) == NULL) {
         return ll_retry(res, 1000, "payment_update is not started yet");
     }
 
-    j = cJSON_ParseWithLength(msg->payload, msg->payload_len);
-    if (!cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        return ll_fail(res, "value is not {\"payStatus\":N,\"orderSn\":\"..\"}:"
-                       " \"%.*s\"", (int) (msg->payload_len > 120
-                                           ? 120 : msg->payload_len),
+    /* as order-mq's json.Unmarshal: what it refuses fails here for good */
+    shown = (int) (msg->payload_len > 120 ? 120 : msg->payload_len);
+    rc = pu_json_decode(msg->payload, msg->payload_len, &pm, why, sizeof(why));
+    if (rc == PU_JSON_SYNTAX) {
+        return ll_fail(res, "value is not {\"payStatus\":N,\"orderSn\":\"..\"}"
+                       " (%s): \"%.*s\"", why, shown,
                        (const char *) msg->payload);
     }
-
-    /* Go's encoding/json: keys case-insensitive, a missing one is zero,
-     * a wrong type is an error */
-    st = cJSON_GetObjectItem(j, "payStatus");
-    sn = cJSON_GetObjectItem(j, "orderSn");
-    pay = cJSON_IsNumber(st) ? st->valuedouble : 0;
-    if ((st != NULL && !cJSON_IsNumber(st) && !cJSON_IsNull(st))
-        || pay != floor(pay)
-        || (sn != NULL && !cJSON_IsString(sn) && !cJSON_IsNull(sn)))
-    {
-        cJSON_Delete(j);
+    if (rc == PU_JSON_TYPE) {
         return ll_fail(res, "payStatus must be an integer and orderSn a "
-                       "string: \"%.*s\"", (int) (msg->payload_len > 120
-                                                  ? 120 : msg->payload_len),
+                       "string (%s): \"%.*s\"", why, shown,
                        (const char *) msg->payload);
     }
-    osn = cJSON_IsString(sn) ? sn->valuestring : "";
+    osn = pm.order_sn != NULL ? pm.order_sn : "";
+    pay = pm.pay_status;
 
     if (pay == PU_PAY_SUCCESS) {
         to = LL_ORDER_WAIT_USE;
     } else if (pay == PU_PAY_REFUND) {
         to = LL_ORDER_REFUND;
     } else {
-        ll_log(in, LL_LOG_DEBUG, "order %s: payStatus %g needs nothing",
-               osn, pay);
-        cJSON_Delete(j);
+        ll_log(in, LL_LOG_DEBUG, "order %s: payStatus %" PRId64 " needs "
+               "nothing", osn, pay);
+        free(pm.order_sn);
         return LL_DONE;
     }
 
@@ -215,17 +205,17 @@ pu_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
             break;
         }
         /* e.g. paid after the close: somebody has to refund it */
-        outcome = ll_fail(res, "payStatus %g: %s", pay, why);
+        outcome = ll_fail(res, "payStatus %" PRId64 ": %s", pay, why);
         break;
     case LL_ORDERS_NOT_FOUND:
-        outcome = ll_fail(res, "payStatus %g: %s", pay, why);
+        outcome = ll_fail(res, "payStatus %" PRId64 ": %s", pay, why);
         break;
     default:
         outcome = ll_retry(res, -1, "order %s: %s", osn, why);
         break;
     }
     pu->os->order_free(&o);
-    cJSON_Delete(j);
+    free(pm.order_sn);
     return outcome;
 }
 

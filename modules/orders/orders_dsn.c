@@ -45,22 +45,50 @@ orders_unescape(const char *s, size_t n)
 }
 
 
-int
-orders_dsn_parse(orders_dsn_t *d, const char *url, char *err, size_t errlen)
+const char *
+orders_dsn_mask(const char *url, char *buf, size_t len)
 {
-    const char  *p, *at, *colon, *slash, *q, *hostend;
-    char        *end;
+    const char  *p, *end, *at, *colon;
+
+    p = strstr(url, "://");
+    if (p == NULL) {
+        snprintf(buf, len, "%s", url);
+        return buf;
+    }
+    p += 3;
+    end = strchr(p, '/');
+    at = end != NULL ? memrchr(p, '@', (size_t) (end - p)) : NULL;
+    if (at == NULL) {
+        at = strrchr(p, '@');       /* a '/' in the password: mask more */
+    }
+    colon = at != NULL ? memchr(p, ':', (size_t) (at - p)) : NULL;
+    if (colon == NULL) {
+        snprintf(buf, len, "%s", url);
+    } else {
+        snprintf(buf, len, "%.*s***%s", (int) (colon + 1 - url), url, at);
+    }
+    return buf;
+}
+
+
+int
+orders_dsn_parse(orders_dsn_t *d, const char *raw, char *err, size_t errlen)
+{
+    const char  *p, *at, *colon, *slash, *q, *hostend, *url;
+    char        *end, shown[512];
     long         port;
 
     memset(d, 0, sizeof(*d));
-    if (url == NULL || *url == '\0') {
+    /* errors show the URL without its password */
+    url = raw != NULL ? orders_dsn_mask(raw, shown, sizeof(shown)) : NULL;
+    if (raw == NULL || *raw == '\0') {
         snprintf(err, errlen, "db: empty; expected sqlite:PATH or "
                  "mysql://user:pass@host:port/db");
         return -1;
     }
 
-    if (strncmp(url, "sqlite:", 7) == 0) {
-        p = url + 7;
+    if (strncmp(raw, "sqlite:", 7) == 0) {
+        p = raw + 7;
         if (strncmp(p, "//", 2) == 0) {
             p += 2;                 /* sqlite:///abs/path and sqlite://rel */
         }
@@ -76,10 +104,10 @@ orders_dsn_parse(orders_dsn_t *d, const char *url, char *err, size_t errlen)
         return 0;
     }
 
-    if (strncmp(url, "mysql://", 8) == 0) {
-        p = url + 8;
-    } else if (strncmp(url, "mariadb://", 10) == 0) {
-        p = url + 10;
+    if (strncmp(raw, "mysql://", 8) == 0) {
+        p = raw + 8;
+    } else if (strncmp(raw, "mariadb://", 10) == 0) {
+        p = raw + 10;
     } else {
         snprintf(err, errlen, "db \"%s\": expected sqlite:PATH or "
                  "mysql://user:pass@host:port/db", url);

@@ -7,11 +7,13 @@
  * write lock, so handler threads of every worker can share the file.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <sqlite3.h>
 
 #include "orders_store.h"
@@ -157,6 +159,17 @@ orders_sqlite_connect(const orders_dsn_t *d, const char *tz,
         return NULL;
     }
     orders_sqlite_mkdirs(d->path);
+    /* SQLite would create it with its built-in mode and the umask: create
+     * it here, never group- or world-writable (journal and WAL files take
+     * the database file's mode) */
+    if (strcmp(d->path, ":memory:") != 0) {
+        int  fd = open(d->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                       0640);
+
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
     /* NOMUTEX: a pooled connection is used by one thread at a time */
     rc = sqlite3_open_v2(d->path, &c->db, SQLITE_OPEN_READWRITE
                          | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);

@@ -4,6 +4,7 @@
  * running master, or print its metrics), -V (version).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,8 @@ usage(FILE *f)
     fprintf(f,
         "usage: looklook [-c FILE] [-p PREFIX] [-t | -s SIGNAL | -m FILE.so | -V | -h]\n"
         "\n"
+        "Runs the master in the foreground, or a one-shot command.\n"
+        "\n"
         "  -c FILE     config file (default " LL_CONF_PATH ")\n"
         "  -p PREFIX   folder relative paths start from (default: the config's)\n"
         "  -t          check the config and every module it names, then exit\n"
@@ -26,7 +29,10 @@ usage(FILE *f)
         "              master named by pid_file (status prints its metrics)\n"
         "  -m FILE.so  print a module's name, version, ABI and settings\n"
         "  -V          print version, module ABI and configure arguments\n"
-        "  -h          this help\n");
+        "              (also --version)\n"
+        "  -h          this help (also --help)\n"
+        "\n"
+        "See looklook(8) and looklook.conf(5).\n");
 }
 
 static const char *
@@ -130,6 +136,12 @@ done:
     return rc;
 }
 
+static const struct option  longopts[] = {
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
+    { NULL, 0, NULL, 0 }
+};
+
 int
 main(int argc, char **argv)
 {
@@ -139,7 +151,9 @@ main(int argc, char **argv)
     int          opt, test = 0, rc;
 
     opterr = 0;
-    while ((opt = getopt(argc, argv, "c:p:ts:m:Vh")) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:p:ts:m:Vh", longopts, NULL))
+           != -1)
+    {
         switch (opt) {
         case 'c': conf_arg = optarg; break;
         case 'p': prefix = optarg; break;
@@ -159,8 +173,11 @@ main(int argc, char **argv)
                 || optopt == 'm')
             {
                 fprintf(stderr, "looklook: option -%c needs a value\n", optopt);
-            } else {
+            } else if (optopt != 0) {
                 fprintf(stderr, "looklook: unknown option -%c\n", optopt);
+            } else {
+                fprintf(stderr, "looklook: unknown option %s\n",
+                        argv[optind - 1]);
             }
             usage(stderr);
             return 1;

@@ -2,13 +2,14 @@
  * looklook-cli: inspect and drive a looklook deployment.  The grammar
  * follows the asynq CLI where the two overlap.  Global options (anywhere on
  * the line): -u URL (Redis), -c FILE (take settings from looklook.conf),
- * --json (machine output), -h.
+ * --json (machine output), -h / --help, -V / --version.
  */
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ll_auto_config.h"
 #include "cli.h"
 
 static const struct {
@@ -106,6 +107,13 @@ usage(FILE *f)
     for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
         fprintf(f, "  %s\n", groups[i].usage);
     }
+    fprintf(f, "\n  -u, --uri URL  Redis (default: -c's redisq, else "
+               "redis://127.0.0.1:6379/0)\n"
+               "  -c FILE        take settings from this looklook.conf\n"
+               "  --json         machine-readable output\n"
+               "  -h, --help     this help\n"
+               "  -V, --version  print the version\n"
+               "\nSee looklook-cli(1).\n");
     return f == stderr ? 2 : 0;
 }
 
@@ -138,6 +146,12 @@ main(int argc, char **argv)
         {
             free(rest);
             return usage(stdout);
+        } else if (n == 0 && (strcmp(argv[i], "-V") == 0
+                              || strcmp(argv[i], "--version") == 0))
+        {
+            free(rest);
+            printf("looklook-cli version %s\n", LL_VERSION);
+            return 0;
         } else {
             rest[n++] = argv[i];
         }

@@ -163,6 +163,10 @@ void       ll__log_set(int level, const char *who);
 int        ll__log_level_parse(const char *s);
 void       ll__log_core(int level, const char *fmt, ...) LL_PRINTF(2, 3);
 
+/* ll_notify.c: a state line for systemd ("READY=1\nSTATUS=..."); the
+ * master's thread only */
+void       ll__notify(const char *fmt, ...) LL_PRINTF(1, 2);
+
 /* ll_master.c, ll_worker.c */
 int        ll__master_run(const char *conf_path);
 void       ll__worker_run(const char *conf_path, unsigned generation,

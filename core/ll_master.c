@@ -286,6 +286,16 @@ schedule_respawn(slot_t *s, int64_t now, int stable)
     return s->backoff;
 }
 
+/* A reload that failed: the serving generation carries on. */
+static void
+reload_failed(const char *why)
+{
+    ll__log_core(LL_LOG_ERR, "reload failed, generation %u keeps running: %s",
+                 cur_gen, why);
+    ll__notify("READY=1\nSTATUS=reload failed, generation %u keeps running",
+               cur_gen);
+}
+
 static void
 gen_failed(const char *why)
 {
@@ -300,8 +310,7 @@ gen_failed(const char *why)
         cur_conf = new_conf;
         cur = new_conf->settings;
     } else {
-        ll__log_core(LL_LOG_ERR, "reload failed, generation %u keeps running: "
-                     "%s", cur_gen, why);
+        reload_failed(why);
         ll__conf_free(new_conf);
     }
     new_conf = NULL;
@@ -385,6 +394,7 @@ gen_ready(void)
     new_gen = 0;
     memset(slots, 0, sizeof(slots));
     ll__log_core(LL_LOG_INFO, "generation %u ready (%d workers)", cur_gen, n);
+    ll__notify("READY=1\nSTATUS=generation %u ready (%d workers)", cur_gen, n);
     if (old != 0) {
         retire_gen(old, old_timeout);
     }
@@ -469,18 +479,18 @@ reload(void)
     char        err[LL_ERRLEN];
 
     ll__log_core(LL_LOG_INFO, "reload requested");
+    ll__notify("RELOADING=1\nMONOTONIC_USEC=%lld",
+               (long long) ll__mono_ms() * 1000);
     if (check_in_child(err, sizeof(err)) != 0
         || (conf = ll__conf_load(conf_path, err, sizeof(err))) == NULL)
     {
-        ll__log_core(LL_LOG_ERR, "reload failed, generation %u keeps running: "
-                     "%s", cur_gen, err);
+        reload_failed(err);
         return;
     }
     if (strcmp(conf->settings.error_log, cur.error_log) != 0
         && ll__log_open(conf->settings.error_log, err, sizeof(err)) != 0)
     {
-        ll__log_core(LL_LOG_ERR, "reload failed, generation %u keeps running: "
-                     "%s", cur_gen, err);
+        reload_failed(err);
         ll__conf_free(conf);
         return;
     }
@@ -500,6 +510,7 @@ begin_stop(int how)
     stopping = how;
     ll__log_core(LL_LOG_INFO, "%s shutdown", how == SIGQUIT ? "graceful"
                                                             : "fast");
+    ll__notify("STOPPING=1");
     grace = (how == SIGQUIT ? cur.shutdown_timeout_ms : 0) + KILL_GRACE_MS;
     for (i = 0; i < nworkers; i++) {
         retire(&workers[i], how, grace);

@@ -21,35 +21,45 @@
 
 #define MAX_TIMEOUT_MS  (24 * 3600 * 1000LL)
 
-static const ll_conf_field_t  core_schema[] = {
-    { "pid_file", LL_CONF_STR, 0, "looklook.pid",
-      offsetof(ll_settings_t, pid_file), "where the master writes its pid" },
-    { "error_log", LL_CONF_STR, 0, "stderr",
-      offsetof(ll_settings_t, error_log), "\"stderr\" or a file path" },
-    { "log_level", LL_CONF_STR, 0, "info", 0,
-      "err, warn, info or debug" },
-    { "shutdown_timeout", LL_CONF_DURATION, 0, "8",
-      offsetof(ll_settings_t, shutdown_timeout_ms),
-      "time to finish in-flight work on QUIT (seconds or \"30s\")" },
-    { "handler_threads", LL_CONF_INT, 0, "32", 0,
-      "handler pool threads per worker" },
-    { "module_dir", LL_CONF_STR, 0, LL_MODULE_DIR,
-      offsetof(ll_settings_t, module_dir), "where relative module paths point" },
-    { "status_file", LL_CONF_STR, 0, NULL,
-      offsetof(ll_settings_t, status_file),
-      "shared metrics file (default: beside pid_file)" },
-    { "ready_timeout", LL_CONF_DURATION, 0, "30",
-      offsetof(ll_settings_t, ready_timeout_ms),
-      "how long a new worker may take to start" },
-    { NULL, 0, 0, NULL, 0, NULL }
+/* The top-level settings the schema fills; the rest of ll_settings_t is
+ * converted from them in load_settings. */
+typedef struct {
+    char           *pid_file;
+    char           *error_log;
+    char           *log_level;
+    int64_t         shutdown_timeout_ms;
+    int64_t         handler_threads;
+    char           *module_dir;
+    char           *status_file;
+    int64_t         ready_timeout_ms;
+} core_conf_t;
+
+static const char *const  log_levels[] = {
+    "err", "warn", "info", "debug", NULL
 };
 
-/* the parts of core_schema that need their own conversion */
-typedef struct {
-    ll_settings_t   s;
-    char           *log_level;
-    int64_t         handler_threads;
-} core_conf_t;
+/* deadlines are "now + timeout" in int64 ms, in the master and in every
+ * worker: a day is beyond any sane drain and far from overflow */
+static const ll_conf_field_t  core_schema[] = {
+    LL_SET_STR(core_conf_t, pid_file, "pid_file", 0, "looklook.pid",
+               "where the master writes its pid"),
+    LL_SET_STR(core_conf_t, error_log, "error_log", 0, "stderr",
+               "\"stderr\" or a file path"),
+    LL_SET_CHOICE(core_conf_t, log_level, "log_level", 0, "info", log_levels,
+                  "err, warn, info or debug"),
+    LL_SET_DURATION(core_conf_t, shutdown_timeout_ms, "shutdown_timeout", 0,
+                    "8", 0, MAX_TIMEOUT_MS,
+                    "time to finish in-flight work on QUIT (seconds or \"30s\")"),
+    LL_SET_INT(core_conf_t, handler_threads, "handler_threads", 0, "32", 1,
+               4096, "handler pool threads per worker"),
+    LL_SET_STR(core_conf_t, module_dir, "module_dir", 0, LL_MODULE_DIR,
+               "where relative module paths point"),
+    LL_SET_STR(core_conf_t, status_file, "status_file", 0, NULL,
+               "shared metrics file (default: beside pid_file)"),
+    LL_SET_DURATION(core_conf_t, ready_timeout_ms, "ready_timeout", 0, "30",
+                    0, MAX_TIMEOUT_MS, "how long a new worker may take to start"),
+    LL_SET_END
+};
 
 static const char *const  top_reserved[] = {
     "worker_processes", "modules", "routes", NULL
@@ -153,27 +163,120 @@ is_reserved(const char *name, const char *const *reserved)
     return 0;
 }
 
+/* Write "<text>" to err and name the setting it is about in *at. */
+static int
+fail_at(const config_setting_t **at, const config_setting_t *s, char *err,
+    size_t n, const char *fmt, ...)
+{
+    va_list  ap;
+
+    *at = s;
+    va_start(ap, fmt);
+    vsnprintf(err, n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* A duration in ms as the largest unit that divides it: "1d", "90s". */
+static void
+ms_text(char *buf, size_t n, double ms)
+{
+    static const struct { const char *u; int64_t ms; } units[] = {
+        { "d", 86400000 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 },
+        { "ms", 1 }
+    };
+    int64_t  v = (int64_t) ms;
+    size_t   i;
+
+    for (i = 0; i < sizeof(units) / sizeof(units[0]) - 1; i++) {
+        if (v != 0 && v % units[i].ms == 0) {
+            break;
+        }
+    }
+    snprintf(buf, n, "%lld%s", (long long) (v / units[i].ms), units[i].u);
+}
+
+/* The bounds of f, as text: "1 to 4096", "at most 1d". */
+static void
+bounds_text(char *buf, size_t n, const ll_conf_field_t *f)
+{
+    char  lo[32], hi[32];
+
+    if (f->type == LL_CONF_DURATION) {
+        ms_text(lo, sizeof(lo), f->min);
+        ms_text(hi, sizeof(hi), f->max);
+    } else {
+        snprintf(lo, sizeof(lo), "%.15g", f->min);
+        snprintf(hi, sizeof(hi), "%.15g", f->max);
+    }
+    if (f->type == LL_CONF_DURATION && f->min == 0) {
+        snprintf(buf, n, "at most %s", hi);
+    } else if (f->max >= 9e18) {
+        snprintf(buf, n, "at least %s", lo);
+    } else {
+        snprintf(buf, n, "from %s to %s", lo, hi);
+    }
+}
+
+/* Whether text is one of f's choices (any text when it has none). */
+static int
+choice_ok(const ll_conf_field_t *f, const char *text)
+{
+    const char *const  *c;
+
+    if (f->choices == NULL) {
+        return 1;
+    }
+    for (c = f->choices; *c != NULL; c++) {
+        if (strcmp(*c, text) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* "\"a\", \"b\" or \"c\"" */
+static void
+choices_text(char *buf, size_t n, const ll_conf_field_t *f)
+{
+    const char *const  *c;
+    size_t              len = 0;
+
+    buf[0] = '\0';
+    for (c = f->choices; *c != NULL && len < n; c++) {
+        len += (size_t) snprintf(buf + len, n - len, "%s\"%s\"",
+                                 c == f->choices ? ""
+                                 : c[1] == NULL ? " or " : ", ", *c);
+    }
+}
+
 /* Convert setting s (or, with s NULL, the default text) for field f. */
 static int
-fill_one(ll_arena_t *a, const config_setting_t *s, const ll_conf_field_t *f,
-    char *out, const config_setting_t *at, const char *prefix, char *err,
-    size_t n)
+fill_one(ll_cleanups_t *a, const config_setting_t *s, const ll_conf_field_t *f,
+    char *out, const config_setting_t *group, const char *prefix,
+    const config_setting_t **at, char *err, size_t n)
 {
+    const config_setting_t  *here = s != NULL ? s : group;
     const char  *text;
     int          t = s != NULL ? config_setting_type(s) : CONFIG_TYPE_NONE;
     int64_t      i64;
-    double       d;
-    char        *end;
+    double       d, num;
+    char        *end, what[160];
 
     switch (f->type) {
     case LL_CONF_STR:
         if (s != NULL && t != CONFIG_TYPE_STRING) {
-            return ll__conf_errorf(err, n, s, "%s\"%s\" must be a string",
-                                   prefix, f->name);
+            return fail_at(at, s, err, n, "%s\"%s\" must be a string",
+                           prefix, f->name);
         }
         text = s != NULL ? config_setting_get_string(s) : f->def;
-        if ((*(char **) (out + f->offset) = ll__arena_strdup(a, text)) == NULL) {
-            return ll__conf_errorf(err, n, at, "out of memory");
+        if (!choice_ok(f, text)) {
+            choices_text(what, sizeof(what), f);
+            return fail_at(at, here, err, n, "%s\"%s\" must be %s", prefix,
+                           f->name, what);
+        }
+        if ((*(char **) (out + f->offset) = ll__own_strdup(a, text)) == NULL) {
+            return fail_at(at, here, err, n, "out of memory");
         }
         return 0;
 
@@ -182,17 +285,18 @@ fill_one(ll_arena_t *a, const config_setting_t *s, const ll_conf_field_t *f,
             errno = 0;
             i64 = strtoll(f->def, &end, 10);
             if (errno != 0 || *end != '\0') {
-                return ll__conf_errorf(err, n, at, "%sbad default for \"%s\"",
-                                       prefix, f->name);
+                return fail_at(at, group, err, n, "%sbad default for \"%s\"",
+                               prefix, f->name);
             }
         } else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
             i64 = config_setting_get_int64(s);
         } else {
-            return ll__conf_errorf(err, n, s, "%s\"%s\" must be an integer",
-                                   prefix, f->name);
+            return fail_at(at, s, err, n, "%s\"%s\" must be an integer",
+                           prefix, f->name);
         }
+        num = (double) i64;
         *(int64_t *) (out + f->offset) = i64;
-        return 0;
+        break;
 
     case LL_CONF_BOOL:
         if (s == NULL) {
@@ -201,8 +305,8 @@ fill_one(ll_arena_t *a, const config_setting_t *s, const ll_conf_field_t *f,
         } else if (t == CONFIG_TYPE_BOOL) {
             *(int *) (out + f->offset) = config_setting_get_bool(s);
         } else {
-            return ll__conf_errorf(err, n, s, "%s\"%s\" must be true or false",
-                                   prefix, f->name);
+            return fail_at(at, s, err, n, "%s\"%s\" must be true or false",
+                           prefix, f->name);
         }
         return 0;
 
@@ -214,11 +318,12 @@ fill_one(ll_arena_t *a, const config_setting_t *s, const ll_conf_field_t *f,
         } else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
             d = (double) config_setting_get_int64(s);
         } else {
-            return ll__conf_errorf(err, n, s, "%s\"%s\" must be a number",
-                                   prefix, f->name);
+            return fail_at(at, s, err, n, "%s\"%s\" must be a number",
+                           prefix, f->name);
         }
+        num = d;
         *(double *) (out + f->offset) = d;
-        return 0;
+        break;
 
     case LL_CONF_DURATION:
         if (s == NULL) {
@@ -228,50 +333,65 @@ fill_one(ll_arena_t *a, const config_setting_t *s, const ll_conf_field_t *f,
             if (i64 < 0 || i64 > INT64_MAX / 1000) {
                 goto bad_duration;
             }
-            *(int64_t *) (out + f->offset) = i64 * 1000;
-            return 0;
+            i64 *= 1000;
+            goto duration;
         } else if (t == CONFIG_TYPE_FLOAT) {
             d = config_setting_get_float(s);
             if (!(d >= 0 && d < 9.2e15)) {
                 goto bad_duration;
             }
-            *(int64_t *) (out + f->offset) = (int64_t) llround(d * 1000);
-            return 0;
+            i64 = (int64_t) llround(d * 1000);
+            goto duration;
         } else if (t == CONFIG_TYPE_STRING) {
             text = config_setting_get_string(s);
         } else {
             goto bad_duration;
         }
-        if (ll_parse_duration(text, (int64_t *) (out + f->offset)) == 0) {
-            return 0;
+        if (ll_parse_duration(text, &i64) == 0) {
+            goto duration;
         }
     bad_duration:
-        return ll__conf_errorf(err, n, s != NULL ? s : at,
-                               "%s\"%s\" must be a duration such as 30 or "
-                               "\"250ms\", \"30s\", \"5m\", \"1h30m\"",
-                               prefix, f->name);
+        return fail_at(at, here, err, n,
+                       "%s\"%s\" must be a duration such as 30 or "
+                       "\"250ms\", \"30s\", \"5m\", \"1h30m\"",
+                       prefix, f->name);
+    duration:
+        num = (double) i64;
+        *(int64_t *) (out + f->offset) = i64;
+        break;
 
     case LL_CONF_NODE:
         if (s != NULL && t != CONFIG_TYPE_GROUP && t != CONFIG_TYPE_LIST
             && t != CONFIG_TYPE_ARRAY)
         {
-            return ll__conf_errorf(err, n, s,
-                                   "%s\"%s\" must be a group { } or a list ( )",
-                                   prefix, f->name);
+            return fail_at(at, s, err, n,
+                           "%s\"%s\" must be a group { } or a list ( )",
+                           prefix, f->name);
         }
         *(const config_setting_t **) (out + f->offset) = s;
         return 0;
 
     default:
-        return ll__conf_errorf(err, n, at, "%sbad schema type for \"%s\"",
-                               prefix, f->name);
+        return fail_at(at, group, err, n, "%sbad schema type for \"%s\"",
+                       prefix, f->name);
     }
+
+    /* the numeric types: the schema's bounds */
+    if ((f->min != 0 || f->max != 0) && (num < f->min || num > f->max)) {
+        bounds_text(what, sizeof(what), f);
+        return fail_at(at, here, err, n, "%s\"%s\" must be %s", prefix,
+                       f->name, what);
+    }
+    return 0;
 }
 
-int
-ll__conf_fill(ll_arena_t *a, const config_setting_t *group,
+/* ll__conf_fill without the location: err holds the text, *at the
+ * setting (or group) it is about. */
+static int
+conf_fill(ll_cleanups_t *a, const config_setting_t *group,
     const ll_conf_field_t *schema, void *out, const char *prefix,
-    const char *const *reserved, char *err, size_t n)
+    const char *const *reserved, const config_setting_t **at, char *err,
+    size_t n)
 {
     const ll_conf_field_t  *f;
     config_setting_t       *s;
@@ -279,8 +399,8 @@ ll__conf_fill(ll_arena_t *a, const config_setting_t *group,
     int                     i, len;
 
     if (config_setting_type(group) != CONFIG_TYPE_GROUP) {
-        return ll__conf_errorf(err, n, group, "%sexpected a group { ... }",
-                               prefix);
+        return fail_at(at, group, err, n, "%sexpected a group { ... }",
+                       prefix);
     }
     len = config_setting_length(group);
     for (i = 0; i < len; i++) {
@@ -295,23 +415,39 @@ ll__conf_fill(ll_arena_t *a, const config_setting_t *group,
             }
         }
         if (f == NULL || f->name == NULL) {
-            return ll__conf_errorf(err, n, s, "%sunknown setting \"%s\"",
-                                   prefix, name);
+            return fail_at(at, s, err, n, "%sunknown setting \"%s\"",
+                           prefix, name);
         }
     }
     for (f = schema; f != NULL && f->name != NULL; f++) {
         s = config_setting_get_member(group, f->name);
         if (s == NULL && (f->flags & LL_CONF_REQUIRED)) {
-            return ll__conf_errorf(err, n, group,
-                                   "%smissing required setting \"%s\"",
-                                   prefix, f->name);
+            return fail_at(at, group, err, n,
+                           "%smissing required setting \"%s\"",
+                           prefix, f->name);
         }
         if (s == NULL && (f->def == NULL || f->type == LL_CONF_NODE)) {
             continue;       /* stays zero / NULL */
         }
-        if (fill_one(a, s, f, out, group, prefix, err, n) != 0) {
+        if (fill_one(a, s, f, out, group, prefix, at, err, n) != 0) {
             return -1;
         }
+    }
+    return 0;
+}
+
+int
+ll__conf_fill(ll_cleanups_t *a, const config_setting_t *group,
+    const ll_conf_field_t *schema, void *out, const char *prefix,
+    const char *const *reserved, char *err, size_t n)
+{
+    const config_setting_t  *at = group;
+    char                     e[LL_ERRLEN];
+
+    if (conf_fill(a, group, schema, out, prefix, reserved, &at, e, sizeof(e))
+        != 0)
+    {
+        return ll__conf_errorf(err, n, at, "%s", e);
     }
     return 0;
 }
@@ -321,48 +457,21 @@ load_settings(ll_conf_t *c, char *err, size_t n)
 {
     config_setting_t  *root = config_root_setting(&c->cfg), *s;
     core_conf_t        cc = { 0 };
-    ll_conf_field_t    schema[sizeof(core_schema) / sizeof(core_schema[0])];
-    size_t             i;
     long               ncpu;
 
-    /* log_level and handler_threads land in cc, not in ll_settings_t */
-    memcpy(schema, core_schema, sizeof(schema));
-    for (i = 0; schema[i].name != NULL; i++) {
-        if (strcmp(schema[i].name, "log_level") == 0) {
-            schema[i].offset = offsetof(core_conf_t, log_level);
-        } else if (strcmp(schema[i].name, "handler_threads") == 0) {
-            schema[i].offset = offsetof(core_conf_t, handler_threads);
-        }
-    }
-    if (ll__conf_fill(&c->arena, root, schema, &cc, "", top_reserved, err, n)
-        != 0)
+    if (ll__conf_fill(&c->owned, root, core_schema, &cc, "", top_reserved,
+                      err, n) != 0)
     {
         return -1;
     }
-    c->settings = cc.s;
-
-    c->settings.log_level = ll__log_level_parse(cc.log_level);
-    if (c->settings.log_level < 0) {
-        return ll__conf_errorf(err, n, config_lookup(&c->cfg, "log_level"),
-                               "\"log_level\" must be err, warn, info or debug");
-    }
-    if (cc.handler_threads < 1 || cc.handler_threads > 4096) {
-        return ll__conf_errorf(err, n, config_lookup(&c->cfg, "handler_threads"),
-                               "\"handler_threads\" must be 1 to 4096");
-    }
-    c->settings.handler_threads = (int) cc.handler_threads;
-
-    /* deadlines are "now + timeout" in int64 ms, in the master and in
-     * every worker: a day is beyond any sane drain and far from overflow */
-    if (c->settings.shutdown_timeout_ms > MAX_TIMEOUT_MS) {
-        return ll__conf_errorf(err, n, config_lookup(&c->cfg,
-                                                     "shutdown_timeout"),
-                               "\"shutdown_timeout\" must be at most 1d");
-    }
-    if (c->settings.ready_timeout_ms > MAX_TIMEOUT_MS) {
-        return ll__conf_errorf(err, n, config_lookup(&c->cfg, "ready_timeout"),
-                               "\"ready_timeout\" must be at most 1d");
-    }
+    c->settings = (ll_settings_t) {
+        .pid_file = cc.pid_file, .error_log = cc.error_log,
+        .log_level = ll__log_level_parse(cc.log_level),
+        .shutdown_timeout_ms = cc.shutdown_timeout_ms,
+        .handler_threads = (int) cc.handler_threads,
+        .module_dir = cc.module_dir, .status_file = cc.status_file,
+        .ready_timeout_ms = cc.ready_timeout_ms
+    };
 
     ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     c->settings.worker_processes = ncpu > 0 ? (int) ncpu : 1;
@@ -386,7 +495,7 @@ load_settings(ll_conf_t *c, char *err, size_t n)
         size_t       dirlen = slash ? (size_t) (slash - c->settings.pid_file) + 1 : 0;
         char        *p = malloc(dirlen + sizeof("looklook.status"));
 
-        if (ll__arena_add(&c->arena, p) == NULL) {
+        if (ll__own(&c->owned, p) == NULL) {
             return ll__conf_errorf(err, n, root, "out of memory");
         }
         memcpy(p, c->settings.pid_file, dirlen);
@@ -411,7 +520,7 @@ load_modules(ll_conf_t *c, char *err, size_t n)
                                "{ name = ...; path = ...; }, ... )");
     }
     len = config_setting_length(list);
-    c->modules = ll__arena_add(&c->arena,
+    c->modules = ll__own(&c->owned,
                                calloc((size_t) len + 1, sizeof(ll_conf_module_t)));
     if (c->modules == NULL) {
         return ll__conf_errorf(err, n, list, "out of memory");
@@ -461,11 +570,11 @@ static int
 load_routes(ll_conf_t *c, char *err, size_t n)
 {
     static const ll_conf_field_t  route_schema[] = {
-        { "from", LL_CONF_STR, LL_CONF_REQUIRED, NULL,
-          offsetof(ll_conf_route_t, from), "source:type pattern" },
-        { "to", LL_CONF_STR, LL_CONF_REQUIRED, NULL,
-          offsetof(ll_conf_route_t, to), "handler module" },
-        { NULL, 0, 0, NULL, 0, NULL }
+        LL_SET_STR(ll_conf_route_t, from, "from", LL_CONF_REQUIRED, NULL,
+                   "source:type pattern"),
+        LL_SET_STR(ll_conf_route_t, to, "to", LL_CONF_REQUIRED, NULL,
+                   "handler module"),
+        LL_SET_END
     };
     config_setting_t  *list, *r;
     int                i, len;
@@ -479,14 +588,14 @@ load_routes(ll_conf_t *c, char *err, size_t n)
                                "{ from = ...; to = ...; }, ... )");
     }
     len = config_setting_length(list);
-    c->routes = ll__arena_add(&c->arena,
+    c->routes = ll__own(&c->owned,
                               calloc((size_t) len + 1, sizeof(ll_conf_route_t)));
     if (c->routes == NULL) {
         return ll__conf_errorf(err, n, list, "out of memory");
     }
     for (i = 0; i < len; i++) {
         r = config_setting_get_elem(list, (unsigned) i);
-        if (ll__conf_fill(&c->arena, r, route_schema, &c->routes[i], "route: ",
+        if (ll__conf_fill(&c->owned, r, route_schema, &c->routes[i], "route: ",
                           NULL, err, n) != 0)
         {
             return -1;
@@ -544,7 +653,7 @@ ll__conf_free(ll_conf_t *c)
         return;
     }
     config_destroy(&c->cfg);
-    ll__arena_free(&c->arena);
+    ll__cleanup_run(&c->owned);
     free(c->path);
     free(c);
 }
@@ -633,57 +742,78 @@ ll_conf_double(const ll_conf_node_t *n, double *v)
 LL_API int
 ll_conf_duration(const ll_conf_node_t *n, int64_t *ms)
 {
-    static const ll_conf_field_t  f = { "value", LL_CONF_DURATION, 0, NULL,
-                                        0, NULL };
-    ll_arena_t  none = { 0 };
-    char        err[8];
+    static const ll_conf_field_t  f = {
+        .name = "value", .type = LL_CONF_DURATION, .size = sizeof(int64_t)
+    };
+    const config_setting_t  *at;
+    ll_cleanups_t            none = { 0 };
+    char                     err[8];
 
     if (n == NULL) {
         return -1;
     }
-    return fill_one(&none, S(n), &f, (char *) ms, S(n), "", err, sizeof(err));
-}
-
-static int
-fill_instance(ll_instance_t *in, const config_setting_t *group,
-    const ll_conf_field_t *schema, void *out, const char *const *reserved,
-    char *err, size_t n)
-{
-    char  prefix[160];
-
-    snprintf(prefix, sizeof(prefix), "module \"%s\": ", in->name);
-    return ll__conf_fill(&in->arena, group, schema, out, prefix, reserved,
-                         err, n);
+    return fill_one(&none, S(n), &f, (char *) ms, S(n), "", &at, err,
+                    sizeof(err));
 }
 
 int
 ll__conf_fill_module(ll_instance_t *in, const config_setting_t *group,
     char *err, size_t n)
 {
-    return fill_instance(in, group, in->mod->conf, in->conf, module_reserved,
-                         err, n);
+    char  prefix[160];
+
+    snprintf(prefix, sizeof(prefix), "module \"%s\": ", in->name);
+    return ll__conf_fill(&in->owned, group, in->mod->conf, in->conf, prefix,
+                         module_reserved, err, n);
 }
 
 LL_API int
 ll_conf_fill(ll_instance_t *in, const ll_conf_node_t *group,
     const ll_conf_field_t *schema, void *out, char *err, size_t errlen)
 {
+    char  prefix[160];
+
+    snprintf(prefix, sizeof(prefix), "module \"%s\": ", in->name);
     if (group == NULL) {
-        return ll__conf_errorf(err, errlen, NULL, "module \"%s\": no group",
-                               in->name);
+        in->err_at = in->group;
+        snprintf(err, errlen, "%sno group", prefix);
+        return -1;
     }
-    return fill_instance(in, S(group), schema, out, NULL, err, errlen);
+    return conf_fill(&in->owned, S(group), schema, out, prefix, NULL,
+                     &in->err_at, err, errlen);
+}
+
+static int
+error_vat(ll_instance_t *in, const config_setting_t *at, char *err,
+    size_t errlen, const char *fmt, va_list ap)
+{
+    in->err_at = at != NULL ? at : in->group;
+    vsnprintf(err, errlen, fmt, ap);
+    return -1;
 }
 
 LL_API int
-ll_conf_error(char *err, size_t errlen, const ll_conf_node_t *n,
-    const char *fmt, ...)
+ll_conf_error(ll_instance_t *in, char *err, size_t errlen,
+    const ll_conf_node_t *n, const char *fmt, ...)
 {
-    char     msg[LL_ERRLEN];
     va_list  ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    error_vat(in, S(n), err, errlen, fmt, ap);
     va_end(ap);
-    return ll__conf_errorf(err, errlen, S(n), "%s", msg);
+    return -1;
+}
+
+LL_API int
+ll_setting_error(ll_instance_t *in, char *err, size_t errlen,
+    const char *setting, const char *fmt, ...)
+{
+    va_list  ap;
+
+    va_start(ap, fmt);
+    error_vat(in, in->group != NULL
+                  ? config_setting_get_member(in->group, setting) : NULL,
+              err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
 }

@@ -17,18 +17,32 @@
 
 #define LL_ERRLEN  1024
 
+/* the sizes of the ABI 2.0 layouts: every 2.x struct has at least these */
+#define LL__MSG_SIZE_20                                                     \
+    (offsetof(ll_msg_t, core) + sizeof(((ll_msg_t *) 0)->core))
+#define LL__RESULT_SIZE_20                                                  \
+    (offsetof(ll_result_t, id) + sizeof(((ll_result_t *) 0)->id))
+
 typedef struct ll_pool_s     ll_pool_t;
 typedef struct ll_metric_s   ll_metric_t;
 
-/* Allocations owned by one instance (or the cycle), freed together. */
+/* A cleanup list: calls run together when its owner (an instance, a parsed
+ * config) goes, the last added first (ll_cleanup.c). */
 typedef struct {
-    void          **ptr;
-    size_t          n, cap;
-} ll_arena_t;
+    void          (*fn)(void *);
+    void           *arg;
+} ll_cleanup_item_t;
 
-void *ll__arena_add(ll_arena_t *a, void *p);    /* takes p; NULL if out of memory */
-char *ll__arena_strdup(ll_arena_t *a, const char *s);
-void  ll__arena_free(ll_arena_t *a);
+typedef struct {
+    ll_cleanup_item_t  *item;
+    size_t              n, cap;
+} ll_cleanups_t;
+
+/* 0, or -1 when out of memory, after running fn(arg) at once */
+int   ll__cleanup_add(ll_cleanups_t *l, void (*fn)(void *), void *arg);
+void *ll__own(ll_cleanups_t *l, void *p);   /* takes p; NULL if out of memory */
+char *ll__own_strdup(ll_cleanups_t *l, const char *s);
+void  ll__cleanup_run(ll_cleanups_t *l);
 
 /* The core settings of one generation (top level of looklook.conf). */
 typedef struct {
@@ -52,8 +66,8 @@ typedef struct {
 } ll_conf_module_t;
 
 typedef struct {
-    const char             *from;       /* "instance:pattern" */
-    const char             *to;
+    char                   *from;       /* "instance:pattern" */
+    char                   *to;
     int                     line;
 } ll_conf_route_t;
 
@@ -66,7 +80,7 @@ typedef struct {
     int                     nmodules;
     ll_conf_route_t        *routes;
     int                     nroutes;
-    ll_arena_t              arena;
+    ll_cleanups_t           owned;
 } ll_conf_t;
 
 typedef struct ll_cycle_s  ll_cycle_t;
@@ -79,7 +93,10 @@ struct ll_instance_s {
     void                   *conf;       /* the filled schema struct */
     void                   *data;       /* ll_set_data */
     ll_cycle_t             *cycle;
-    ll_arena_t              arena;      /* conf strings, conf struct */
+    config_setting_t       *group;      /* its entry in looklook.conf */
+    const config_setting_t *err_at;     /* where init's error points */
+    ll_cleanups_t           owned;      /* conf strings, conf struct, then
+                                         * ll_alloc / ll_cleanup_add */
     unsigned                inited:1;
     unsigned                started:1;
     int                     running;    /* atomic: ll_send may reach it */
@@ -110,10 +127,11 @@ struct ll_cycle_s {
     ll_service_t           *services;
     int                     nservices;
     ll_pool_t              *pool;
+    int                     mode;               /* ll_mode_e */
     int                     worker_id;
     int                     worker_count;
     unsigned                generation;
-    int64_t                 shutdown_deadline;
+    int64_t                 shutdown_deadline;  /* atomic: 0 until stop */
     int64_t                 ready_deadline;     /* start must end by it */
 };
 
@@ -122,7 +140,7 @@ extern ll_cycle_t *ll_cycle;        /* this process's generation */
 /* ll_conf.c */
 ll_conf_t *ll__conf_load(const char *path, char *err, size_t n);
 void       ll__conf_free(ll_conf_t *c);
-int        ll__conf_fill(ll_arena_t *a, const config_setting_t *group,
+int        ll__conf_fill(ll_cleanups_t *a, const config_setting_t *group,
     const ll_conf_field_t *schema, void *out, const char *prefix,
     const char *const *reserved, char *err, size_t n);
 int        ll__conf_fill_module(ll_instance_t *in,
@@ -136,7 +154,8 @@ const ll_module_t *ll__module_open(const char *path, char *err, size_t n);
 char      *ll__module_path(const char *module_dir, const char *path);
 
 /* ll_cycle.c */
-ll_cycle_t *ll__cycle_create(ll_conf_t *conf, char *err, size_t n);
+ll_cycle_t *ll__cycle_create(ll_conf_t *conf, int mode, char *err,
+    size_t n);
 int        ll__cycle_start(ll_cycle_t *c, char *err, size_t n);
 void       ll__cycle_stop(ll_cycle_t *c);
 void       ll__cycle_destroy(ll_cycle_t *c);
@@ -172,7 +191,7 @@ int        ll__master_run(const char *conf_path);
 void       ll__worker_run(const char *conf_path, unsigned generation,
     int slot, int count, int ready_fd, pid_t master)
     __attribute__((noreturn));
-int        ll__check(const char *conf_path, char *err, size_t n);
+int        ll__check(const char *conf_path, int mode, char *err, size_t n);
 
 int64_t    ll__mono_ms(void);
 

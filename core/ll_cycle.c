@@ -14,19 +14,6 @@
 
 ll_cycle_t  *ll_cycle;
 
-/* Does err already say "FILE:LINE: ..."?  Then it is passed through. */
-static int
-has_location(const char *err)
-{
-    const char  *p = strchr(err, ':');
-
-    if (p == NULL || p == err || strchr(err, ' ') < p) {
-        return 0;
-    }
-    for (p++; *p >= '0' && *p <= '9'; p++) { /* void */ }
-    return *p == ':' && p[-1] != ':';
-}
-
 static ll_instance_t *
 instance_load(ll_cycle_t *c, const ll_conf_module_t *cm, char *err, size_t n)
 {
@@ -42,14 +29,15 @@ instance_load(ll_cycle_t *c, const ll_conf_module_t *cm, char *err, size_t n)
     }
     in->cycle = c;
     in->line = cm->line;
-    in->name = ll__arena_strdup(&in->arena, cm->name);
+    in->group = cm->group;
+    in->name = ll__own_strdup(&in->owned, cm->name);
     if (path == NULL) {
         if (asprintf(&def, "%s.so", cm->name) < 0) {
             def = NULL;
         }
         path = def;
     }
-    in->path = path ? ll__arena_add(&in->arena,
+    in->path = path ? ll__own(&in->owned,
                                     ll__module_path(c->conf->settings.module_dir,
                                                     path))
                     : NULL;
@@ -63,7 +51,7 @@ instance_load(ll_cycle_t *c, const ll_conf_module_t *cm, char *err, size_t n)
         ll__conf_errorf(err, n, cm->group, "module \"%s\": %s", cm->name, e);
         goto failed;
     }
-    in->conf = ll__arena_add(&in->arena, calloc(1, in->mod->conf_size + 1));
+    in->conf = ll__own(&in->owned, calloc(1, in->mod->conf_size + 1));
     if (in->conf == NULL) {
         ll__conf_errorf(err, n, cm->group, "out of memory");
         goto failed;
@@ -74,13 +62,13 @@ instance_load(ll_cycle_t *c, const ll_conf_module_t *cm, char *err, size_t n)
     return in;
 
 failed:
-    ll__arena_free(&in->arena);
+    ll__cleanup_run(&in->owned);
     free(in);
     return NULL;
 }
 
 ll_cycle_t *
-ll__cycle_create(ll_conf_t *conf, char *err, size_t n)
+ll__cycle_create(ll_conf_t *conf, int mode, char *err, size_t n)
 {
     ll_cycle_t     *c;
     ll_instance_t  *in;
@@ -97,6 +85,7 @@ ll__cycle_create(ll_conf_t *conf, char *err, size_t n)
         return NULL;
     }
     c->conf = conf;
+    c->mode = mode;
     c->worker_count = 1;
     c->generation = 1;
     ll_cycle = c;
@@ -119,9 +108,13 @@ ll__cycle_create(ll_conf_t *conf, char *err, size_t n)
             continue;
         }
         e[0] = '\0';
+        in->err_at = NULL;
         if (in->mod->init(in, in->conf, e, sizeof(e)) != 0) {
-            if (has_location(e)) {
-                snprintf(err, n, "%s", e);
+            /* init pointed at a line (ll_conf_error, ll_setting_error)
+             * and wrote the text; else the module entry's line */
+            if (in->err_at != NULL) {
+                ll__conf_errorf(err, n, in->err_at, "%s",
+                                e[0] ? e : "init failed");
             } else {
                 ll__conf_errorf(err, n, conf->modules[i].group,
                                 "module \"%s\": %s", in->name,
@@ -248,7 +241,7 @@ ll__cycle_destroy(ll_cycle_t *c)
         if (in->inited && in->mod->fini != NULL) {
             in->mod->fini(in);
         }
-        ll__arena_free(&in->arena);
+        ll__cleanup_run(&in->owned);
         free(in);
     }
     for (i = 0; i < c->nroutes; i++) {
@@ -264,6 +257,30 @@ ll__cycle_destroy(ll_cycle_t *c)
 }
 
 /* ---- the instance API -------------------------------------------------- */
+
+LL_API int
+ll_mode(const ll_instance_t *in)
+{
+    return in->cycle->mode;
+}
+
+LL_API void *
+ll_alloc(ll_instance_t *in, size_t n)
+{
+    return ll__own(&in->owned, calloc(1, n ? n : 1));
+}
+
+LL_API char *
+ll_strdup(ll_instance_t *in, const char *s)
+{
+    return ll__own_strdup(&in->owned, s);
+}
+
+LL_API int
+ll_cleanup_add(ll_instance_t *in, void (*fn)(void *), void *arg)
+{
+    return ll__cleanup_add(&in->owned, fn, arg);
+}
 
 LL_API const char *
 ll_instance_name(const ll_instance_t *in)
@@ -322,7 +339,7 @@ ll__mono_ms(void)
 LL_API int64_t
 ll_shutdown_deadline(const ll_instance_t *in)
 {
-    return in->cycle->shutdown_deadline;
+    return __atomic_load_n(&in->cycle->shutdown_deadline, __ATOMIC_RELAXED);
 }
 
 LL_API int64_t
@@ -344,17 +361,17 @@ ll_service_offer(ll_instance_t *in, const char *name, const void *svc)
         if (strcmp(c->services[i].name, name) == 0) {
             ll_log(in, LL_LOG_ERR, "service \"%s\" is already offered by "
                    "module \"%s\"", name, c->services[i].owner->name);
-            return -1;
+            return LL_R_CONFLICT;
         }
     }
     s = realloc(c->services, ((size_t) c->nservices + 1) * sizeof(*s));
     if (s == NULL) {
-        return -1;
+        return LL_R_NO_MEMORY;
     }
     c->services = s;
-    s[c->nservices].name = ll__arena_strdup(&in->arena, name);
+    s[c->nservices].name = ll__own_strdup(&in->owned, name);
     if (s[c->nservices].name == NULL) {
-        return -1;
+        return LL_R_NO_MEMORY;
     }
     s[c->nservices].svc = svc;
     s[c->nservices].owner = in;
@@ -376,11 +393,13 @@ ll_service_get(const ll_instance_t *in, const char *name)
     return NULL;
 }
 
-/* ---- handing messages to another module -------------------------------- */
+/* ---- outcomes ---------------------------------------------------------- */
 
 static int
-result_vset(ll_result_t *res, int outcome, const char *fmt, va_list ap)
+result_vset(ll_result_t *res, int outcome, int reason, const char *fmt,
+    va_list ap)
 {
+    res->reason = reason;
     vsnprintf(res->error, sizeof(res->error), fmt, ap);
     return outcome;
 }
@@ -393,7 +412,7 @@ ll_retry(ll_result_t *res, int64_t delay_ms, const char *fmt, ...)
 
     res->retry_delay_ms = delay_ms;
     va_start(ap, fmt);
-    r = result_vset(res, LL_RETRY, fmt, ap);
+    r = result_vset(res, LL_RETRY, LL_R_ERROR, fmt, ap);
     va_end(ap);
     return r;
 }
@@ -405,9 +424,75 @@ ll_fail(ll_result_t *res, const char *fmt, ...)
     int      r;
 
     va_start(ap, fmt);
-    r = result_vset(res, LL_FAIL, fmt, ap);
+    r = result_vset(res, LL_FAIL, LL_R_ERROR, fmt, ap);
     va_end(ap);
     return r;
+}
+
+LL_API int
+ll_error(ll_result_t *res, int reason, const char *fmt, ...)
+{
+    va_list  ap;
+    int      r, outcome;
+
+    outcome = ll_reason_transient(reason) ? LL_RETRY : LL_FAIL;
+    if (outcome == LL_RETRY) {
+        res->retry_delay_ms = -1;
+    }
+    va_start(ap, fmt);
+    r = result_vset(res, outcome, reason, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+LL_API const char *
+ll_reason_name(int reason)
+{
+    static const char *const  names[] = {
+        [LL_R_NONE] = "none", [LL_R_ERROR] = "error",
+        [LL_R_INVALID] = "invalid", [LL_R_CONFLICT] = "conflict",
+        [LL_R_DUPLICATE] = "duplicate", [LL_R_NOT_FOUND] = "not found",
+        [LL_R_NO_ROUTE] = "no route", [LL_R_UNAVAILABLE] = "unavailable",
+        [LL_R_NO_MEMORY] = "no memory", [LL_R_SHUTDOWN] = "shutting down"
+    };
+
+    return reason >= 0 && (size_t) reason < sizeof(names) / sizeof(names[0])
+           && names[reason] != NULL ? names[reason] : "unknown";
+}
+
+/* ---- handing messages to another module -------------------------------- */
+
+/* Every option of msg declared by the target (LL_OPT_OUT) with its kind:
+ * LL_DONE, else LL_FAIL with res set. */
+static int
+opts_check(const ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
+{
+    const ll_opt_decl_t  *d;
+    const ll_opt_t       *o;
+    size_t                i;
+
+    for (i = 0; i < msg->nopts; i++) {
+        o = &msg->opts[i];
+        if (o->name == NULL) {
+            return ll_error(res, LL_R_INVALID, "message option %zu has no "
+                            "name", i);
+        }
+        for (d = in->mod->opts; d != NULL && d->name != NULL; d++) {
+            if ((d->flags & LL_OPT_OUT) && strcmp(d->name, o->name) == 0) {
+                break;
+            }
+        }
+        if (d == NULL || d->name == NULL) {
+            return ll_error(res, LL_R_INVALID, "module \"%s\" takes no "
+                            "message option \"%s\"", in->name, o->name);
+        }
+        if ((d->type == LL_OPT_STR) != (o->str != NULL)) {
+            return ll_error(res, LL_R_INVALID, "message option \"%s\" of "
+                            "module \"%s\" must be a %s", o->name, in->name,
+                            d->type == LL_OPT_STR ? "string" : "number");
+        }
+    }
+    return LL_DONE;
 }
 
 LL_API int
@@ -418,16 +503,29 @@ ll_send(ll_instance_t *from, const char *to, const ll_msg_t *msg,
     ll_instance_t  *in;
     int             i, r;
 
+    /* every 2.x result has the 2.0 fields; later ones only if size says */
+    if (res->size < LL__RESULT_SIZE_20) {
+        res->size = LL__RESULT_SIZE_20;
+    }
+    res->reason = LL_R_NONE;
     res->error[0] = '\0';
     res->id[0] = '\0';
     res->retry_delay_ms = -1;
+    if (msg->size < LL__MSG_SIZE_20) {
+        return ll_error(res, LL_R_INVALID, "message to \"%s\" not set up "
+                        "with ll_msg_init()", to);
+    }
     for (i = 0; i < c->ninst; i++) {
         in = c->inst[i];
         if (strcmp(in->name, to) != 0) {
             continue;
         }
         if (in->mod->handle == NULL) {
-            return ll_fail(res, "module \"%s\" takes no messages", to);
+            return ll_error(res, LL_R_NO_ROUTE, "module \"%s\" takes no "
+                            "messages", to);
+        }
+        if (opts_check(in, msg, res) != LL_DONE) {
+            return LL_FAIL;
         }
         /* announce the call before looking, so close_sends() either sees
          * it or it sees running == 0 */
@@ -435,10 +533,11 @@ ll_send(ll_instance_t *from, const char *to, const ll_msg_t *msg,
         if (__atomic_load_n(&in->running, __ATOMIC_SEQ_CST)) {
             r = in->mod->handle(in, msg, res);
         } else {
-            r = ll_retry(res, -1, "module \"%s\" is not running", to);
+            r = ll_error(res, LL_R_SHUTDOWN, "module \"%s\" is not running",
+                         to);
         }
         __atomic_sub_fetch(&in->sending, 1, __ATOMIC_SEQ_CST);
         return r;
     }
-    return ll_fail(res, "no module \"%s\" is loaded", to);
+    return ll_error(res, LL_R_NO_ROUTE, "no module \"%s\" is loaded", to);
 }

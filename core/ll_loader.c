@@ -11,7 +11,7 @@
 
 #include "ll_core.h"
 
-/* the descriptor fields every ABI 1.x module has */
+/* the descriptor fields every ABI 2.x module has */
 #define LL_MODULE_MIN_SIZE  offsetof(ll_module_t, spare)
 
 char *
@@ -44,14 +44,17 @@ field_width(int type)
 }
 
 /*
- * Every schema field must name a known type and lie inside conf_size: the
- * core fills a conf_size struct at those offsets, and a field past its end
- * would write over the heap.
+ * Every schema field must name a known type, have the width the core
+ * writes for it (the LL_SET_* macros fill it from the member) and lie
+ * inside conf_size: the core fills a conf_size struct at those offsets,
+ * and a field past its end or wider than its member would write over the
+ * heap.  Message options need a name and a known type.
  */
 static int
 schema_check(const ll_module_t *m, char *err, size_t n)
 {
     const ll_conf_field_t  *f;
+    const ll_opt_decl_t    *o;
     size_t                  w;
 
     for (f = m->conf; f != NULL && f->name != NULL; f++) {
@@ -61,10 +64,26 @@ schema_check(const ll_module_t *m, char *err, size_t n)
                      "type %d", f->name, f->type);
             return -1;
         }
+        if (f->size != w) {
+            snprintf(err, n, "malformed schema: setting \"%s\" (%s) fills "
+                     "%zu bytes but its member has %zu (declare settings "
+                     "with the LL_SET_* macros)", f->name,
+                     ll__conf_type_name(f->type), w, f->size);
+            return -1;
+        }
         if (f->offset > m->conf_size || m->conf_size - f->offset < w) {
             snprintf(err, n, "malformed schema: setting \"%s\" (%s at offset "
                      "%zu) does not fit conf_size %zu", f->name,
                      ll__conf_type_name(f->type), f->offset, m->conf_size);
+            return -1;
+        }
+    }
+    for (o = m->opts; o != NULL && o->name != NULL; o++) {
+        if (o->type < LL_OPT_STR || o->type > LL_OPT_MS
+            || (o->flags & (LL_OPT_IN | LL_OPT_OUT)) == 0)
+        {
+            snprintf(err, n, "malformed message option \"%s\" (type %d, "
+                     "flags %#x)", o->name, o->type, o->flags);
             return -1;
         }
     }
@@ -99,8 +118,10 @@ ll__module_open(const char *path, char *err, size_t n)
     }
     if (m->abi_major != LL_ABI_MAJOR || m->abi_minor > LL_ABI_MINOR) {
         snprintf(err, n, "cannot load %s: module ABI %u.%u but this core is "
-                 "%d.%d", path, m->abi_major, m->abi_minor, LL_ABI_MAJOR,
-                 LL_ABI_MINOR);
+                 "%d.%d: %s", path, m->abi_major, m->abi_minor, LL_ABI_MAJOR,
+                 LL_ABI_MINOR, m->abi_major < LL_ABI_MAJOR
+                 ? "rebuild the module against this looklook's headers"
+                 : "the module needs a newer looklook");
         goto refused;
     }
     /* nothing past the first `size` bytes may be read, not even to say

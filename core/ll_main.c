@@ -27,7 +27,8 @@ usage(FILE *f)
         "  -t          check the config and every module it names, then exit\n"
         "  -s SIGNAL   reload | quit | stop | reopen | status: signal the running\n"
         "              master named by pid_file (status prints its metrics)\n"
-        "  -m FILE.so  print a module's name, version, ABI and settings\n"
+        "  -m FILE.so  print a module's name, version, ABI, settings and message\n"
+        "              options (a bare name is looked for in module_dir)\n"
         "  -V          print version, module ABI and configure arguments\n"
         "              (also --version)\n"
         "  -h          this help (also --help)\n"
@@ -45,12 +46,25 @@ kind_name(uint32_t kind)
     }
 }
 
+static const char *
+opt_type_name(int type)
+{
+    switch (type) {
+    case LL_OPT_STR: return "string";
+    case LL_OPT_INT: return "integer";
+    default:         return "ms";
+    }
+}
+
 static int
 describe_module(const char *path)
 {
     const ll_module_t      *m;
     const ll_conf_field_t  *f;
-    char                    err[LL_ERRLEN], def[96];
+    const ll_opt_decl_t    *o;
+    const char *const      *c;
+    char                    err[LL_ERRLEN], def[96], lim[128];
+    size_t                  len;
 
     m = ll__module_open(path, err, sizeof(err));
     if (m == NULL) {
@@ -69,13 +83,78 @@ describe_module(const char *path)
         } else {
             snprintf(def, sizeof(def), "(optional)");
         }
-        printf("  %-20s %-10s %-28s %s\n", f->name, ll__conf_type_name(f->type),
-               def, f->help ? f->help : "");
+        lim[0] = '\0';
+        if (f->min != 0 || f->max != 0) {
+            snprintf(lim, sizeof(lim), " [%.15g .. %.15g%s]", f->min, f->max,
+                     f->type == LL_CONF_DURATION ? " ms" : "");
+        }
+        for (c = f->choices, len = 0; c != NULL && *c != NULL
+             && len < sizeof(lim); c++)
+        {
+            len += (size_t) snprintf(lim + len, sizeof(lim) - len, "%s%s",
+                                     c == f->choices ? " [" : "|", *c);
+        }
+        if (len > 0 && len < sizeof(lim) - 1) {
+            strcat(lim, "]");
+        }
+        printf("  %-20s %-10s %-28s %s%s\n", f->name,
+               ll__conf_type_name(f->type), def, f->help ? f->help : "", lim);
     }
     if (m->conf == NULL || m->conf->name == NULL) {
         printf("  (none)\n");
     }
+    if (m->opts != NULL && m->opts->name != NULL) {
+        printf("message options:\n");
+        for (o = m->opts; o->name != NULL; o++) {
+            printf("  %-20s %-10s %-28s %s\n", o->name, opt_type_name(o->type),
+                   (o->flags & (LL_OPT_IN | LL_OPT_OUT))
+                   == (LL_OPT_IN | LL_OPT_OUT) ? "delivered, taken"
+                   : (o->flags & LL_OPT_IN) ? "delivered" : "taken",
+                   o->help ? o->help : "");
+        }
+    }
     return 0;
+}
+
+/*
+ * -m NAME.so: a bare name is looked up in module_dir as looklook.conf's
+ * module paths are: the config's module_dir (relative to its folder, or
+ * to -p), else the built-in one when the config cannot be read.
+ */
+static int
+describe_named(const char *name, const char *conf_arg, int conf_given,
+    const char *prefix)
+{
+    ll_conf_t   *conf;
+    const char  *dir = LL_MODULE_DIR;
+    char        *abs = NULL, *rel = NULL, *path, err[LL_ERRLEN];
+    int          rc;
+
+    conf = ll__conf_load(conf_arg, err, sizeof(err));
+    if (conf != NULL) {
+        dir = conf->settings.module_dir;
+        if (dir[0] != '/') {
+            if (prefix == NULL && (abs = realpath(conf_arg, NULL)) != NULL) {
+                prefix = dirname(abs);
+            }
+            rel = ll__module_path(prefix, dir);
+            dir = rel;
+        }
+    } else if (conf_given) {
+        fprintf(stderr, "looklook: %s; looking in %s\n", err, dir);
+    }
+    path = dir != NULL ? ll__module_path(dir, name) : NULL;
+    if (path == NULL) {
+        fprintf(stderr, "looklook: out of memory\n");
+        rc = 1;
+    } else {
+        rc = describe_module(path);
+    }
+    free(path);
+    free(rel);
+    free(abs);
+    ll__conf_free(conf);
+    return rc;
 }
 
 static int
@@ -148,14 +227,14 @@ main(int argc, char **argv)
     const char  *conf_arg = LL_CONF_PATH, *prefix = NULL, *sig = NULL;
     const char  *module = NULL;
     char        *dir = NULL, *abs = NULL, *conf_path, err[LL_ERRLEN];
-    int          opt, test = 0, rc;
+    int          opt, test = 0, rc, conf_given = 0;
 
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "c:p:ts:m:Vh", longopts, NULL))
            != -1)
     {
         switch (opt) {
-        case 'c': conf_arg = optarg; break;
+        case 'c': conf_arg = optarg; conf_given = 1; break;
         case 'p': prefix = optarg; break;
         case 't': test = 1; break;
         case 's': sig = optarg; break;
@@ -189,7 +268,9 @@ main(int argc, char **argv)
         return 1;
     }
     if (module != NULL) {
-        return describe_module(module);
+        return strchr(module, '/') != NULL
+               ? describe_module(module)
+               : describe_named(module, conf_arg, conf_given, prefix);
     }
 
     /* Relative paths (pid_file, modules, sqlite files, @include) start from
@@ -225,7 +306,7 @@ main(int argc, char **argv)
     if (sig != NULL) {
         rc = send_signal(conf_path, sig);
     } else if (test) {
-        rc = ll__check(conf_path, err, sizeof(err)) != 0;
+        rc = ll__check(conf_path, LL_MODE_CHECK, err, sizeof(err)) != 0;
         if (rc != 0) {
             fprintf(stderr, "%s\n", err);
         } else {

@@ -156,7 +156,7 @@ check_in_child(char *err, size_t n)
         reset_signals();
         close(fds[0]);
         ll__log_set(-1, "check");
-        r = ll__check(conf_path, err, n);
+        r = ll__check(conf_path, LL_MODE_RELOAD_CHECK, err, n);
         if (r != 0 && write(fds[1], err, strlen(err)) < 0) {
             _exit(2);
         }

@@ -46,9 +46,7 @@ run_one(ll_cycle_t *c, ll_msg_t *m)
     int64_t          us;
 
     memcpy(&done, &m->core[1], sizeof(done));
-    res.error[0] = '\0';
-    res.id[0] = '\0';
-    res.retry_delay_ms = -1;
+    ll_result_init(&res);
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     r = ll__route_find(c, m->source, m->type);
@@ -56,12 +54,15 @@ run_one(ll_cycle_t *c, ll_msg_t *m)
         metric = c->unrouted;
         outcome = ll_retry(&res, -1, "no handler for task type %s",
                            m->type ? m->type : "(none)");
+        res.reason = LL_R_NO_ROUTE;
     } else {
         metric = r->metric;
         outcome = r->to->mod->handle(r->to, m, &res);
         if (outcome < LL_DONE || outcome > LL_REVOKE) {
             outcome = ll_fail(&res, "handler \"%s\" returned an invalid "
                               "outcome %d", r->to->name, outcome);
+        } else if (outcome != LL_DONE && res.reason == LL_R_NONE) {
+            res.reason = LL_R_ERROR;    /* returned without ll_retry() */
         }
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -71,27 +72,56 @@ run_one(ll_cycle_t *c, ll_msg_t *m)
     done(m, outcome, &res, Q_ARG(m));
 }
 
+/* A message not run because the worker stops: back to its source as a
+ * retry that does not count against it. */
+static void
+give_back(ll_msg_t *m)
+{
+    ll_result_t  res;
+    ll_done_pt   done;
+
+    memcpy(&done, &m->core[1], sizeof(done));
+    ll_result_init(&res);
+    done(m, ll_error(&res, LL_R_SHUTDOWN, "shutting down before it ran"),
+         &res, Q_ARG(m));
+}
+
+/* Whether the shutdown deadline has passed (0: no stop yet). */
+static int
+past_deadline(ll_cycle_t *c)
+{
+    int64_t  dl = __atomic_load_n(&c->shutdown_deadline, __ATOMIC_RELAXED);
+
+    return dl != 0 && ll_now_ms() >= dl;
+}
+
 static void *
 pool_thread(void *arg)
 {
     ll_pool_t  *p = arg;
     ll_msg_t   *m;
+    int         stopping;
 
     pthread_mutex_lock(&p->lock);
     for ( ;; ) {
         while (p->head == NULL && !p->stopping) {
             pthread_cond_wait(&p->work, &p->lock);
         }
-        if (p->stopping) {
-            break;      /* what is still queued was given back by its source */
+        if (p->head == NULL) {
+            break;      /* stopping, and nothing left to give back */
         }
         m = p->head;
         p->head = Q_NEXT(m);
         if (p->head == NULL) {
             p->tail = NULL;
         }
+        stopping = p->stopping;
         pthread_mutex_unlock(&p->lock);
-        run_one(p->cycle, m);
+        if (stopping || past_deadline(p->cycle)) {
+            give_back(m);
+        } else {
+            run_one(p->cycle, m);
+        }
         pthread_mutex_lock(&p->lock);
     }
     p->running--;
@@ -153,7 +183,7 @@ ll_dispatch(ll_instance_t *in, ll_msg_t *msg, ll_done_pt done, void *arg)
     ll_pool_t    *p = in->cycle->pool;
     done_slot_t   d = { .fn = done };
 
-    if (p == NULL) {
+    if (p == NULL || msg->size < LL__MSG_SIZE_20) {
         return -1;
     }
     if (msg->source == NULL) {

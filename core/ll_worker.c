@@ -48,14 +48,14 @@ fail(int fd, const char *err)
 static void *
 watchdog(void *arg)
 {
-    int64_t          deadline = *(int64_t *) arg + 5000;
+    int64_t          deadline = *(int64_t *) arg + LL_WATCHDOG_GRACE_MS;
     struct timespec  ts = { deadline / 1000, (deadline % 1000) * 1000000 };
 
     while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) == EINTR) {
         /* void */
     }
-    ll__log_core(LL_LOG_ERR, "shutdown overran shutdown_timeout by 5 s; "
-                 "exiting now");
+    ll__log_core(LL_LOG_ERR, "shutdown overran shutdown_timeout by %d ms; "
+                 "exiting now", LL_WATCHDOG_GRACE_MS);
     _exit(1);
 }
 
@@ -86,7 +86,7 @@ ll__worker_run(const char *conf_path, unsigned generation, int slot,
         fail(ready_fd, err);
     }
     ll__log_set(conf->settings.log_level, NULL);
-    c = ll__cycle_create(conf, err, sizeof(err));
+    c = ll__cycle_create(conf, LL_MODE_WORKER, err, sizeof(err));
     if (c == NULL) {
         fail(ready_fd, err);
     }
@@ -103,7 +103,7 @@ ll__worker_run(const char *conf_path, unsigned generation, int slot,
         == NULL
         || ll__cycle_start(c, err, sizeof(err)) != 0)
     {
-        c->shutdown_deadline = ll_now_ms();
+        __atomic_store_n(&c->shutdown_deadline, ll_now_ms(), __ATOMIC_RELAXED);
         ll__cycle_stop(c);
         fail(ready_fd, err);
     }
@@ -130,9 +130,9 @@ ll__worker_run(const char *conf_path, unsigned generation, int slot,
         }
     }
 
-    c->shutdown_deadline = ll_now_ms()
-                           + (sig == SIGQUIT ? conf->settings.shutdown_timeout_ms
-                                             : 0);
+    __atomic_store_n(&c->shutdown_deadline, ll_now_ms()
+                     + (sig == SIGQUIT ? conf->settings.shutdown_timeout_ms
+                                       : 0), __ATOMIC_RELAXED);
     ll__log_core(LL_LOG_INFO, "%s stop (generation %u)",
                  sig == SIGQUIT ? "graceful" : "fast", generation);
     deadline = c->shutdown_deadline;
@@ -147,7 +147,7 @@ ll__worker_run(const char *conf_path, unsigned generation, int slot,
 }
 
 int
-ll__check(const char *conf_path, char *err, size_t n)
+ll__check(const char *conf_path, int mode, char *err, size_t n)
 {
     ll_conf_t   *conf;
     ll_cycle_t  *c;
@@ -156,7 +156,7 @@ ll__check(const char *conf_path, char *err, size_t n)
     if (conf == NULL) {
         return -1;
     }
-    c = ll__cycle_create(conf, err, n);
+    c = ll__cycle_create(conf, mode, err, n);
     if (c == NULL) {
         ll__conf_free(conf);
         return -1;

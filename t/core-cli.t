@@ -16,7 +16,7 @@ my $bin = ll_bin();
     my ($rc, $out) = ll_run($bin, '-V');
     is($rc, 0, '-V: exit 0');
     like($out, qr/^looklook version \d+\.\d+\.\d+/m, '-V: version');
-    like($out, qr/^module ABI 1\.0$/m, '-V: module ABI');
+    like($out, qr/^module ABI 2\.0$/m, '-V: module ABI');
     like($out, qr/^configure arguments:/m, '-V: configure arguments');
 }
 
@@ -46,7 +46,7 @@ for my $args (['-Z'], ['-c'], ['-s'], ['-s', 'dance'], ['-m'], ['stray']) {
     like($out, qr/\bcore_schema\b/, '-m: name');
     like($out, qr/\b2\.3\.4\b/, '-m: version');
     like($out, qr/\bother\b/i, '-m: kind');
-    like($out, qr/\b1\.0\b/, '-m: ABI');
+    like($out, qr/^abi:\s+2\.0$/m, '-m: ABI');
     like($out, qr/test module with a setting of every type/, '-m: description');
 
     my %line;
@@ -83,7 +83,9 @@ for my $args (['-Z'], ['-c'], ['-s'], ['-s', 'dance'], ['-m'], ['stray']) {
 # -m refusals: "looklook: cannot load FILE: REASON", exit 1
 ll_write("$dir/text.so", "this is not an ELF file\n");
 my @refused = (
-    [ "$T/core_bad_abi.so",    qr/module ABI 2\.0 but this core is 1\.0$/ ],
+    [ "$T/core_bad_abi.so",    qr/module ABI 3\.0 but this core is 2\.0: the module needs a newer looklook$/ ],
+    [ "$T/core_abi1.so",       qr/module ABI 1\.0 but this core is 2\.0: rebuild the module against this looklook's headers$/ ],
+    [ "$T/core_bad_width.so",  qr/setting "limit" \(integer\) fills 8 bytes but its member has 4 \(declare settings with the LL_SET_\* macros\)$/ ],
     [ "$T/core_bad_magic.so",  qr/not a looklook module \(bad magic\)$/ ],
     [ "$T/core_not_module.so", qr/not a looklook module \(no "ll_module" symbol\)$/ ],
     [ "$T/core_undef.so",      qr/undefined symbol: core_undef_no_such_function/ ],
@@ -101,6 +103,29 @@ for my $r (@refused) {
     like($l[0] // '', qr/^looklook: cannot load \Q$so\E: /, "-m $so: cannot load FILE:");
     (my $why = $l[0] // '') =~ s/^looklook: cannot load \Q$so\E: //;
     like($why, $re, "-m $so: the reason") or diag $out;
+}
+
+# -m NAME.so: a bare name is looked for in the config's module_dir (a
+# relative one from the config's folder), as module paths in it are
+{
+    mkdir "$dir/mods";
+    ll_write("$dir/mods/copy.so", ll_slurp("$T/core_schema.so"));
+    ll_write("$dir/m.conf", qq{module_dir = "mods";\npid_file = "$dir/m.pid";\n});
+    my ($rc, $out) = ll_run($bin, '-c', "$dir/m.conf", '-m', 'copy.so');
+    is($rc, 0, '-m NAME.so: found in module_dir') or diag $out;
+    like($out, qr/^name:\s+core_schema$/m, '-m NAME.so: the module in module_dir');
+    ($rc, $out) = ll_run($bin, '-c', "$dir/m.conf", '-m', 'nope.so');
+    is($rc, 1, '-m NAME.so: not in module_dir: exit 1');
+    like($out, qr/cannot load \Q$dir\E\/mods\/nope\.so: /, '-m NAME.so: names the path tried');
+}
+
+# -m lists an mq module's message options
+{
+    my ($rc, $out) = ll_run($bin, '-m', "$T/orders_feed.so");
+    is($rc, 0, '-m orders_feed: exit 0');
+    like($out, qr/^message options:$/m, '-m: message options listed');
+    like($out, qr/^\s+queue\s+string\s+taken\b/m, '-m: an option with its type and direction');
+    like($out, qr/^\s+retention\s+ms\s+taken\b/m, '-m: a duration option');
 }
 
 # -s with no master running: the pid file is missing

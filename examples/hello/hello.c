@@ -21,11 +21,11 @@ typedef struct {
 } hello_conf_t;
 
 static const ll_conf_field_t hello_conf[] = {
-    { "greeting", LL_CONF_STR, 0, "hello", offsetof(hello_conf_t, greeting),
-      "the word each message is greeted with" },
-    { "max_bytes", LL_CONF_INT, 0, "64", offsetof(hello_conf_t, max_bytes),
-      "how much of the payload is logged" },
-    { NULL, 0, 0, NULL, 0, NULL }
+    LL_SET_STR(hello_conf_t, greeting, "greeting", 0, "hello",
+      "the word each message is greeted with"),
+    LL_SET_INT(hello_conf_t, max_bytes, "max_bytes", 0, "64", 0, 0,
+      "how much of the payload is logged"),
+    LL_SET_END
 };
 
 

@@ -38,8 +38,32 @@ LL_API void ll_log(ll_instance_t *in, int level, const char *fmt, ...)
  * @locality any thread */
 LL_API const char *ll_instance_name(const ll_instance_t *in);
 
+/* Which process runs the hooks: a worker (init, start, stop, fini), the
+ * `looklook -t` checker or the master's check before a reload (init and
+ * fini only, then the process exits).  @locality any thread */
+typedef enum {
+    LL_MODE_WORKER = 1,
+    LL_MODE_CHECK,          /* looklook -t */
+    LL_MODE_RELOAD_CHECK    /* the config check before a reload */
+} ll_mode_e;
+
+LL_API int ll_mode(const ll_instance_t *in);
+
+/* Memory owned by the instance: n zeroed bytes (or a copy of s), freed
+ * after fini, or after a failed init.  NULL when out of memory.
+ * @locality worker main thread, in init or start */
+LL_API void *ll_alloc(ll_instance_t *in, size_t n);
+LL_API char *ll_strdup(ll_instance_t *in, const char *s);
+
+/* Run fn(arg) after fini (or after a failed init), the last registered
+ * first.  When out of memory it runs fn(arg) at once and returns -1, so a
+ * caller only reports the error.  @locality worker main thread, in init
+ * or start */
+LL_API int ll_cleanup_add(ll_instance_t *in, void (*fn)(void *), void *arg);
+
 /* The module's own per-instance pointer; set it in init, the core never
- * frees it.  @locality main thread to set, any thread to get */
+ * frees it (allocate it with ll_alloc() to have it freed).
+ * @locality main thread to set, any thread to get */
 LL_API void  ll_set_data(ll_instance_t *in, void *data);
 LL_API void *ll_get_data(const ll_instance_t *in);
 
@@ -73,12 +97,14 @@ typedef void (*ll_done_pt)(ll_msg_t *msg, int outcome, const ll_result_t *res,
     void *arg);
 
 /*
- * Hand msg (from an mq module, msg->source = its instance name) to the
- * handler that looklook.conf routes "source:type" to, on the handler pool.
- * msg and everything it points to must stay valid and unchanged until done
- * is called; the core uses msg->core[].  A message with no route is
- * answered LL_RETRY with "no handler for task type X".  Returns 0, or -1
- * when the pool is stopping (done is then not called).
+ * Hand msg (from an mq module, msg->source = its instance name; built with
+ * ll_msg_init()) to the handler that looklook.conf routes "source:type" to,
+ * on the handler pool.  msg and everything it points to must stay valid
+ * and unchanged until done is called; the core uses msg->core[].  A
+ * message with no route is answered LL_RETRY, reason LL_R_NO_ROUTE; one
+ * still queued when the shutdown deadline passes is answered LL_RETRY,
+ * reason LL_R_SHUTDOWN, without running its handler.  Returns 0, or -1
+ * when the pool is stopping or msg has no size (done is then not called).
  * @locality any thread of an mq module
  */
 LL_API int ll_dispatch(ll_instance_t *in, ll_msg_t *msg, ll_done_pt done,
@@ -88,21 +114,38 @@ LL_API int ll_dispatch(ll_instance_t *in, ll_msg_t *msg, ll_done_pt done,
 LL_API int ll_route_exists(const ll_instance_t *in, const char *type);
 
 /*
- * Hand msg to the instance named `to` and run its handle hook now, on the
- * calling thread (enqueue through "redisq", publish through "kafka").
- * Returns its ll_outcome_e; res->error says why on failure, res->id holds
- * what the target produced.  An unknown target is LL_FAIL; a target not
- * started yet or already stopped is LL_RETRY "module X is not running".
- * @locality any thread, after start
+ * Hand msg (built with ll_msg_init()) to the instance named `to` and run
+ * its handle hook now, on the calling thread (enqueue through "redisq",
+ * publish through "kafka").  res: set up with ll_result_init().  Returns
+ * the target's ll_outcome_e; res->reason and res->error say why on
+ * failure, res->id holds what the target produced.  The core answers
+ * itself: an unknown target LL_FAIL/LL_R_NO_ROUTE; a message not set up
+ * with ll_msg_init() LL_FAIL/LL_R_INVALID; an option the target
+ * does not declare (ll_module_t.opts), or of the wrong kind, LL_FAIL/
+ * LL_R_INVALID; a target not started yet or already stopped LL_RETRY/
+ * LL_R_SHUTDOWN.  @locality any thread, after start
  */
 LL_API int ll_send(ll_instance_t *from, const char *to, const ll_msg_t *msg,
     ll_result_t *res);
 
-/* Format res->error and return LL_RETRY (delay_ms -1: the source's
+/* Format res->error, set res->reason to LL_R_ERROR (an attempt of the
+ * message that failed) and return LL_RETRY (delay_ms -1: the source's
  * back-off) or LL_FAIL.  @locality any thread */
 LL_API int ll_retry(ll_result_t *res, int64_t delay_ms, const char *fmt, ...)
     LL_PRINTF(3, 4);
 LL_API int ll_fail(ll_result_t *res, const char *fmt, ...) LL_PRINTF(2, 3);
+
+/* Format res->error with reason and return the outcome the reason calls
+ * for: LL_RETRY (the source's back-off) for the transient reasons
+ * (ll_reason_transient), LL_FAIL for the others.
+ *     return ll_error(res, LL_R_UNAVAILABLE, "database: %s", why);
+ * @locality any thread */
+LL_API int ll_error(ll_result_t *res, int reason, const char *fmt, ...)
+    LL_PRINTF(3, 4);
+
+/* "unavailable", "conflict", ...: a reason's name for logs.
+ * @locality any thread */
+LL_API const char *ll_reason_name(int reason);
 
 /* Whether the source asked the handler to give up (deadline passed, task
  * cancelled, fast stop).  @locality any thread */
@@ -117,7 +160,8 @@ ll_msg_cancelled(const ll_msg_t *m)
 /*
  * Offer svc under a name (a struct of function pointers whose header the
  * provider ships).  svc stays owned by the provider and must live until its
- * fini.  Returns -1 if the name is taken.  @locality main thread, in init
+ * fini.  Returns 0, LL_R_CONFLICT if the name is taken (logged) or
+ * LL_R_NO_MEMORY.  @locality main thread, in init
  */
 LL_API int ll_service_offer(ll_instance_t *in, const char *name,
     const void *svc);
@@ -145,17 +189,26 @@ LL_API int  ll_conf_double(const ll_conf_node_t *n, double *v);
 LL_API int  ll_conf_duration(const ll_conf_node_t *n, int64_t *ms);
 
 /*
- * Check a group against a schema and fill out[] as the core does for a
- * module's own settings (strings owned by the instance, valid until fini).
- * On error writes "file:line: what" to err and returns -1.
+ * Check a group against a schema (LL_SET_* entries) and fill out[] as the
+ * core does for a module's own settings (strings owned by the instance,
+ * valid until fini).  On error writes what is wrong to err, records the
+ * offending line as ll_conf_error() does, and returns -1.
  * @locality main thread, in init
  */
 LL_API int ll_conf_fill(ll_instance_t *in, const ll_conf_node_t *group,
     const ll_conf_field_t *schema, void *out, char *err, size_t errlen);
 
-/* Write "file:line: <fmt>" for node n to err; returns -1. */
-LL_API int ll_conf_error(char *err, size_t errlen, const ll_conf_node_t *n,
-    const char *fmt, ...) LL_PRINTF(4, 5);
+/*
+ * For an init that fails: write the reason to err and record where it is
+ * in looklook.conf, node n's line, or the line of the module's own setting
+ * called `setting` (the module entry's line if it is not written), so the
+ * core reports "file:line: ...".  Return -1, for `return ll_...(...);`.
+ * @locality main thread, in init
+ */
+LL_API int ll_conf_error(ll_instance_t *in, char *err, size_t errlen,
+    const ll_conf_node_t *n, const char *fmt, ...) LL_PRINTF(5, 6);
+LL_API int ll_setting_error(ll_instance_t *in, char *err, size_t errlen,
+    const char *setting, const char *fmt, ...) LL_PRINTF(5, 6);
 
 /* Parse a duration text ("250ms", "1m30s", "2h", bare number = seconds)
  * into ms; -1 if malformed.  @locality any thread */

@@ -5,15 +5,44 @@
  * ll_module_t built with LL_MODULE_HEADER.  Build with -fvisibility=hidden
  * so nothing else leaks; the core loads it RTLD_NOW | RTLD_LOCAL.
  *
- * Threading contract (the core keeps it, modules rely on it):
+ * What the core does, and modules may rely on:
  *  - init, start, stop and fini run on the worker's main thread, one at a
  *    time: init in config order; start business/other modules then mq
- *    modules; stop mq modules first; fini in reverse config order.
+ *    modules, each group in config order; stop mq modules first (reverse
+ *    config order), then the handler pool, then the others; fini in
+ *    reverse config order.  So a handler's start has run before any
+ *    message reaches it, and its services are up until the last mq module
+ *    has stopped: a handler needs no "not started yet" guard.
+ *  - init and fini also run, without start or stop, in the `looklook -t`
+ *    checker and in the process the master forks to check a config before
+ *    a reload; ll_mode() says which.  A module with settings gets them only
+ *    through init (the filled conf struct).
  *  - handle runs concurrently on the core's handler pool threads, and on
  *    any thread that calls ll_send(); a module locks what it mutates.
  *  - after stop returns, no thread of the module may still run module code:
  *    stop joins every thread the module created.
+ *  - fini is skipped, and the process exits, when a handler is still
+ *    running at the shutdown deadline (fini would free what it uses); the
+ *    worker is ended outright LL_WATCHDOG_GRACE_MS after that deadline if
+ *    stop still has not returned.
+ *  - messages still queued in the handler pool when the shutdown deadline
+ *    has passed, or when the pool stops, are not run: their done callback
+ *    gets LL_RETRY with reason LL_R_SHUTDOWN, so the source gives them back.
+ *  - what init allocated with ll_alloc() and registered with
+ *    ll_cleanup_add() is released after fini (or after a failed init).
  *  - no atexit(), no working destructors, no signal handlers, no fork().
+ *
+ * ABI change log (a minor version only appends; a module built for 2.N
+ * loads into any core 2.M with M >= N):
+ *   2.0  size-prefixed ll_msg_t and ll_result_t (ll_msg_init,
+ *        ll_result_init, LL_MSG_HAS); queue-specific message fields moved
+ *        into declared message options (ll_module_t.opts, ll_opt_t);
+ *        reason codes (ll_reason_e, ll_error); type-checked settings
+ *        (LL_SET_*) with bounds and choices; ll_alloc/ll_cleanup_add;
+ *        ll_mode; structured init error locations (ll_conf_error,
+ *        ll_setting_error); ll_service_offer answers a reason code;
+ *        LL_WATCHDOG_GRACE_MS.
+ *   1.0  first release (ll_ready_deadline was added without a bump).
  */
 #ifndef LL_MODULE_H_INCLUDED
 #define LL_MODULE_H_INCLUDED
@@ -25,8 +54,12 @@
 #include "ll_msg.h"
 
 #define LL_MODULE_MAGIC  0x444d4c4cU    /* "LLMD" in memory order */
-#define LL_ABI_MAJOR     1              /* bumped on any incompatible change */
+#define LL_ABI_MAJOR     2              /* bumped on any incompatible change */
 #define LL_ABI_MINOR     0              /* bumped on additions */
+
+/* How long past the shutdown deadline the worker's watchdog waits for stop
+ * before it ends the process. */
+#define LL_WATCHDOG_GRACE_MS  5000
 
 #define LL_EXPORT  __attribute__((visibility("default")))
 
@@ -35,6 +68,24 @@ typedef enum {
     LL_KIND_BUSINESS = 2,   /* does the work: order_close, ... */
     LL_KIND_OTHER    = 3    /* offers services: orders, ... */
 } ll_kind_e;
+
+/* What a message option holds (ll_opt_t). */
+typedef enum {
+    LL_OPT_STR = 1,     /* ll_opt_t.str */
+    LL_OPT_INT,         /* ll_opt_t.num */
+    LL_OPT_MS           /* ll_opt_t.num, a duration or time in ms */
+} ll_opt_type_e;
+
+#define LL_OPT_IN   0x1     /* the module sets it on messages it delivers */
+#define LL_OPT_OUT  0x2     /* the module takes it on messages sent to it */
+
+/* One message option an mq module declares; a list ends with name NULL. */
+typedef struct {
+    const char         *name;
+    int                 type;       /* ll_opt_type_e */
+    unsigned            flags;      /* LL_OPT_IN | LL_OPT_OUT */
+    const char         *help;       /* one line, for looklook -m */
+} ll_opt_decl_t;
 
 typedef struct ll_instance_s  ll_instance_t;   /* opaque, owned by the core */
 
@@ -49,18 +100,24 @@ typedef struct ll_module_s {
     const char             *version;        /* the module's own version */
     const char             *description;    /* one line, for looklook -m */
 
-    /* Config schema, terminated by an entry with name NULL.  The core
-     * checks the module's settings against it and fills a zeroed struct of
+    /* Config schema (LL_SET_* entries, then LL_SET_END).  The core checks
+     * the module's settings against it and fills a zeroed struct of
      * conf_size bytes that init receives. */
     const ll_conf_field_t  *conf;
     size_t                  conf_size;
 
+    /* Message options: what an mq module sets on the messages it delivers
+     * and takes on messages sent to it.  NULL: none. */
+    const ll_opt_decl_t    *opts;
+
     /*
      * Validate the settings and allocate; open nothing: no threads, no
-     * sockets, no files (looklook -t and the reload check run it).
-     * conf: the filled struct, owned by the core, valid until fini returns.
-     * On failure write a one-line reason to err and return -1.
-     * @locality worker main thread (or the -t checker process)
+     * sockets, no files (the -t checker and the reload check run it too:
+     * ll_mode()).  conf: the filled struct, owned by the core, valid until
+     * fini returns.  On failure write a one-line reason to err (point at a
+     * setting with ll_setting_error() or ll_conf_error()) and return -1;
+     * fini is then not called, but ll_alloc()/ll_cleanup_add() are undone.
+     * @locality worker main thread (or a checker process)
      */
     int   (*init)(ll_instance_t *in, void *conf, char *err, size_t errlen);
 
@@ -69,6 +126,7 @@ typedef struct ll_module_s {
      * what was started, return -1: the generation is then not used.
      * Business and other modules start first, then mq modules, each group
      * in config order, so handlers are up before any message comes in.
+     * Return by ll_ready_deadline().
      * @locality worker main thread, after every module's init
      */
     int   (*start)(ll_instance_t *in, char *err, size_t errlen);
@@ -82,8 +140,9 @@ typedef struct ll_module_s {
     void  (*stop)(ll_instance_t *in);
 
     /*
-     * Free everything init allocated.  Called after stop (or after a failed
-     * init/start of a later module), never while handle may run.
+     * Free what init allocated by hand.  Called after stop (or after a
+     * failed init/start of a later module), never while handle may run;
+     * skipped when a handler overran the shutdown deadline.
      * @locality worker main thread
      */
     void  (*fini)(ll_instance_t *in);
@@ -92,8 +151,9 @@ typedef struct ll_module_s {
      * Take a message.  Business modules process messages routed to them;
      * mq modules receive messages other modules hand them with ll_send()
      * (enqueue a task, publish to a topic).  msg is owned by the caller
-     * and valid only during the call.  Return an ll_outcome_e; set res->error
-     * for retry/fail (ll_retry()/ll_fail() do both), res->id where an id is
+     * and valid only during the call; res is initialised.  Return an
+     * ll_outcome_e and, for retry/fail, say why with ll_retry(), ll_fail()
+     * or ll_error() (text and reason code); set res->id where an id is
      * produced.
      * @locality any handler-pool thread, concurrently
      */

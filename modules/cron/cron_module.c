@@ -12,62 +12,61 @@
 #include "cron.h"
 #include "cron_asynq.h"
 
+#define HOUR_MS  3600000
+#define DAY_MS   86400000
+
+static const char *const misfires[] = { "skip", "once", NULL };
+
 static const ll_conf_field_t cron_schema[] = {
-    { "redis", LL_CONF_STR, 0, "redis://127.0.0.1:6379/0",
-      offsetof(cron_conf_t, redis),
-      "Redis for claims, asynq scheduler entries and history (the one "
-      "redisq uses)" },
-    { "redisq", LL_CONF_STR, 0, "redisq", offsetof(cron_conf_t, redisq),
-      "instance that enqueues the tasks (an entry's default target)" },
-    { "timezone", LL_CONF_STR, 0, "UTC", offsetof(cron_conf_t, timezone),
-      "IANA time zone of the entries' specs (asynq's default is UTC)" },
-    { "entries", LL_CONF_NODE, LL_CONF_REQUIRED, NULL,
-      offsetof(cron_conf_t, entries),
-      "list of entries { id; spec; task; ... } (see README.md)" },
-    { "lease", LL_CONF_DURATION, 0, "3s", offsetof(cron_conf_t, lease_ms),
-      "how long a claimed tick is reserved for its claimer" },
-    { "misfire_grace", LL_CONF_DURATION, 0, "5s",
-      offsetof(cron_conf_t, grace_ms),
-      "a tick first reached later than this is a misfire" },
-    { "heartbeat", LL_CONF_DURATION, 0, "10s",
-      offsetof(cron_conf_t, heartbeat_ms),
-      "asynq scheduler heartbeat (entries expire after two)" },
-    { NULL, 0, 0, NULL, 0, NULL }
+    LL_SET_STR(cron_conf_t, redis, "redis", 0, "redis://127.0.0.1:6379/0",
+               "Redis for claims, asynq scheduler entries and history (the "
+               "one redisq uses)"),
+    LL_SET_STR(cron_conf_t, redisq, "redisq", 0, "redisq",
+               "instance that enqueues the tasks (an entry's default target)"),
+    LL_SET_STR(cron_conf_t, timezone, "timezone", 0, "UTC",
+               "IANA time zone of the entries' specs (asynq's default is UTC)"),
+    LL_SET_NODE(cron_conf_t, entries, "entries", LL_CONF_REQUIRED,
+                "list of entries { id; spec; task; ... } (see README.md)"),
+    LL_SET_DURATION(cron_conf_t, lease_ms, "lease", 0, "3s", 100, HOUR_MS,
+                    "how long a claimed tick is reserved for its claimer"),
+    LL_SET_DURATION(cron_conf_t, grace_ms, "misfire_grace", 0, "5s", 0,
+                    DAY_MS, "a tick first reached later than this is a "
+                    "misfire"),
+    LL_SET_DURATION(cron_conf_t, heartbeat_ms, "heartbeat", 0, "10s", 1000,
+                    HOUR_MS, "asynq scheduler heartbeat (entries expire "
+                    "after two)"),
+    LL_SET_END
 };
 
 static const ll_conf_field_t entry_schema[] = {
-    { "id", LL_CONF_STR, LL_CONF_REQUIRED, NULL, offsetof(cron_entry_t, id),
-      "entry name: letters, digits, - _ . (routes: \"cron:ID\")" },
-    { "spec", LL_CONF_STR, LL_CONF_REQUIRED, NULL,
-      offsetof(cron_entry_t, spec_text),
-      "cron spec: 5 fields, 6 with seconds first, @daily, @every 30s" },
-    { "timezone", LL_CONF_STR, 0, NULL, offsetof(cron_entry_t, timezone),
-      "IANA zone of this entry (default: the module's)" },
-    { "task", LL_CONF_STR, 0, NULL, offsetof(cron_entry_t, task),
-      "task type to enqueue (required unless target = \"handler\")" },
-    { "payload", LL_CONF_STR, 0, "", offsetof(cron_entry_t, payload),
-      "task payload" },
-    { "queue", LL_CONF_STR, 0, NULL, offsetof(cron_entry_t, queue),
-      "queue (default \"default\")" },
-    { "target", LL_CONF_STR, 0, NULL, offsetof(cron_entry_t, target),
-      "\"handler\" (call the routed handler), or an instance to enqueue "
-      "into (default: the module's redisq)" },
-    { "misfire", LL_CONF_STR, 0, "skip", offsetof(cron_entry_t, misfire),
-      "ticks nobody could fire in time: \"skip\" or \"once\" (fire the "
-      "latest once)" },
-    { "retry", LL_CONF_INT, 0, "-1", offsetof(cron_entry_t, retry),
-      "max retries (-1: the target's default, 25)" },
-    { "timeout", LL_CONF_DURATION, 0, "0",
-      offsetof(cron_entry_t, timeout_ms), "per-attempt timeout" },
-    { "unique", LL_CONF_DURATION, 0, "0", offsetof(cron_entry_t, unique_ms),
-      "uniqueness lock (asynq Unique)" },
-    { "retention", LL_CONF_DURATION, 0, "0",
-      offsetof(cron_entry_t, retention_ms),
-      "keep completed tasks this long (at least the exactly-once floor)" },
-    { NULL, 0, 0, NULL, 0, NULL }
+    LL_SET_STR(cron_entry_t, id, "id", LL_CONF_REQUIRED, NULL,
+               "entry name: letters, digits, - _ . (routes: \"cron:ID\")"),
+    LL_SET_STR(cron_entry_t, spec_text, "spec", LL_CONF_REQUIRED, NULL,
+               "cron spec: 5 fields, 6 with seconds first, @daily, @every 30s"),
+    LL_SET_STR(cron_entry_t, timezone, "timezone", 0, NULL,
+               "IANA zone of this entry (default: the module's)"),
+    LL_SET_STR(cron_entry_t, task, "task", 0, NULL,
+               "task type to enqueue (required unless target = \"handler\")"),
+    LL_SET_STR(cron_entry_t, payload, "payload", 0, "", "task payload"),
+    LL_SET_STR(cron_entry_t, queue, "queue", 0, NULL,
+               "queue (default \"default\")"),
+    LL_SET_STR(cron_entry_t, target, "target", 0, NULL,
+               "\"handler\" (call the routed handler), or an instance to "
+               "enqueue into (default: the module's redisq)"),
+    LL_SET_CHOICE(cron_entry_t, misfire, "misfire", 0, "skip", misfires,
+                  "ticks nobody could fire in time: \"skip\" or \"once\" "
+                  "(fire the latest once)"),
+    LL_SET_INT(cron_entry_t, retry, "retry", 0, "-1", -1, 1000000,
+               "max retries (-1: the target's default, 25)"),
+    LL_SET_DURATION(cron_entry_t, timeout_ms, "timeout", 0, "0", 0, 0,
+                    "per-attempt timeout"),
+    LL_SET_DURATION(cron_entry_t, unique_ms, "unique", 0, "0", 0, 0,
+                    "uniqueness lock (asynq Unique; 0 or at least 1s)"),
+    LL_SET_DURATION(cron_entry_t, retention_ms, "retention", 0, "0", 0, 0,
+                    "keep completed tasks this long (at least the "
+                    "exactly-once floor)"),
+    LL_SET_END
 };
-
-static void cron_fini(ll_instance_t *in);
 
 static int
 cron_valid_id(const char *id)
@@ -178,13 +177,13 @@ cron_entry_init(cron_t *cr, cron_entry_t *e, const ll_conf_node_t *node,
     size_t              i, zl;
 
     if (!cron_valid_id(e->id)) {
-        return ll_conf_error(err, errlen, ll_conf_get(node, "id"),
+        return ll_conf_error(cr->in, err, errlen, ll_conf_get(node, "id"),
                              "cron entry id \"%s\": use letters, digits, "
                              "'-', '_' and '.'", e->id);
     }
     for (i = 0; &cr->entries[i] != e; i++) {
         if (strcmp(cr->entries[i].id, e->id) == 0) {
-            return ll_conf_error(err, errlen, ll_conf_get(node, "id"),
+            return ll_conf_error(cr->in, err, errlen, ll_conf_get(node, "id"),
                                  "cron entry \"%s\" is defined twice", e->id);
         }
     }
@@ -193,7 +192,7 @@ cron_entry_init(cron_t *cr, cron_entry_t *e, const ll_conf_node_t *node,
         spec = strchr(spec, '=') + 1;
         zl = strcspn(spec, " \t");
         if (zl == 0 || zl >= sizeof(zbuf)) {
-            return ll_conf_error(err, errlen, ll_conf_get(node, "spec"),
+            return ll_conf_error(cr->in, err, errlen, ll_conf_get(node, "spec"),
                                  "cron entry \"%s\": bad CRON_TZ= prefix",
                                  e->id);
         }
@@ -203,7 +202,7 @@ cron_entry_init(cron_t *cr, cron_entry_t *e, const ll_conf_node_t *node,
         spec += zl;
     }
     if (cron_spec_parse(&e->spec, spec, why, sizeof(why)) != 0) {
-        return ll_conf_error(err, errlen, ll_conf_get(node, "spec"),
+        return ll_conf_error(cr->in, err, errlen, ll_conf_get(node, "spec"),
                              "cron entry \"%s\": bad spec \"%s\": %s", e->id,
                              e->spec_text, why);
     }
@@ -214,7 +213,7 @@ cron_entry_init(cron_t *cr, cron_entry_t *e, const ll_conf_node_t *node,
     }
     e->tz = cron_zone(cr, zone, why, sizeof(why));
     if (e->tz == NULL) {
-        return ll_conf_error(err, errlen, at != NULL ? at : node,
+        return ll_conf_error(cr->in, err, errlen, at != NULL ? at : node,
                              "cron entry \"%s\": %s", e->id, why);
     }
     if (e->target == NULL) {
@@ -222,32 +221,25 @@ cron_entry_init(cron_t *cr, cron_entry_t *e, const ll_conf_node_t *node,
     }
     e->handler = strcmp(e->target, "handler") == 0;
     if (e->handler && !ll_route_exists(cr->in, e->id)) {
-        return ll_conf_error(err, errlen, ll_conf_get(node, "target"),
+        return ll_conf_error(cr->in, err, errlen, ll_conf_get(node, "target"),
                              "cron entry \"%s\": target = \"handler\" but no "
                              "route takes \"%s:%s\"", e->id,
                              ll_instance_name(cr->in), e->id);
     }
     if (!e->handler && (e->task == NULL || e->task[0] == '\0')) {
-        return ll_conf_error(err, errlen, node,
+        return ll_conf_error(cr->in, err, errlen, node,
                              "cron entry \"%s\" has no target: set task = "
                              "\"type\" (enqueued into \"%s\") or target = "
                              "\"handler\"", e->id, e->target);
     }
-    if (strcmp(e->misfire, "skip") != 0 && strcmp(e->misfire, "once") != 0) {
-        return ll_conf_error(err, errlen, ll_conf_get(node, "misfire"),
-                             "cron entry \"%s\": misfire must be \"skip\" or "
-                             "\"once\"", e->id);
-    }
     e->fire_once = strcmp(e->misfire, "once") == 0;
-    if (e->timeout_ms < 0 || e->unique_ms < 0 || e->retention_ms < 0
-        || (e->unique_ms > 0 && e->unique_ms < 1000))
-    {
-        return ll_conf_error(err, errlen, node, "cron entry \"%s\": timeout, "
-                             "unique and retention must be >= 0 (unique >= "
-                             "1s)", e->id);
+    if (e->unique_ms > 0 && e->unique_ms < 1000) {
+        return ll_conf_error(cr->in, err, errlen, ll_conf_get(node, "unique"),
+                             "cron entry \"%s\": unique must be 0 or at "
+                             "least 1s", e->id);
     }
     if (cron_spec_next(&e->spec, e->tz, ll_now_ms() / 1000) == CRON_NEVER) {
-        return ll_conf_error(err, errlen, ll_conf_get(node, "spec"),
+        return ll_conf_error(cr->in, err, errlen, ll_conf_get(node, "spec"),
                              "cron entry \"%s\": spec \"%s\" never fires",
                              e->id, e->spec_text);
     }
@@ -256,15 +248,40 @@ cron_entry_init(cron_t *cr, cron_entry_t *e, const ll_conf_node_t *node,
         || asprintf(&e->history_key, "%s%s", CRON_KEY_HISTORY, e->uuid) < 0
         || cron_entry_options(cr, e) != 0)
     {
-        return ll_conf_error(err, errlen, node, "out of memory");
+        return ll_conf_error(cr->in, err, errlen, node, "out of memory");
     }
     return 0;
+}
+
+/* Free what init allocated; strings of the settings are the core's, cr
+ * itself is ll_alloc()'ed.  Run by the core after fini or a failed init.
+ * @locality worker main thread */
+static void
+cron_free(void *arg)
+{
+    cron_t  *cr = arg;
+    size_t   i, j;
+
+    for (i = 0; i < cr->n; i++) {
+        free(cr->entries[i].state_key);
+        free(cr->entries[i].history_key);
+        for (j = 0; j < cr->entries[i].noptions; j++) {
+            free(cr->entries[i].options[j]);
+        }
+        free(cr->entries[i].options);
+    }
+    free(cr->entries);
+    for (i = 0; i < cr->nzones; i++) {
+        cron_tz_free(cr->zones[i]);
+    }
+    free(cr->zones);
+    rq_redis_conf_free(&cr->rc);
 }
 
 /*
  * Check the settings and every entry, load the zones (read-only files:
  * nothing is connected or started).
- * @locality worker main thread (or the -t checker)
+ * @locality worker main thread (or a checker process)
  */
 static int
 cron_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
@@ -275,8 +292,8 @@ cron_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
     char                  why[256];
     int                   i, n;
 
-    cr = calloc(1, sizeof(*cr));
-    if (cr == NULL) {
+    cr = ll_alloc(in, sizeof(*cr));
+    if (cr == NULL || ll_cleanup_add(in, cron_free, cr) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -284,14 +301,8 @@ cron_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
     cr->in = in;
     cr->conf = cf;
     if (rq_redis_conf_parse(&cr->rc, cf->redis, why, sizeof(why)) != 0) {
-        snprintf(err, errlen, "module \"%s\": redis: %s", ll_instance_name(in),
-                 why);
-        goto fail;
-    }
-    if (cf->lease_ms < 100 || cf->grace_ms < 0 || cf->heartbeat_ms < 1000) {
-        snprintf(err, errlen, "module \"%s\": lease must be >= 100ms, "
-                 "heartbeat >= 1s", ll_instance_name(in));
-        goto fail;
+        return ll_setting_error(in, err, errlen, "redis", "module \"%s\": "
+                                "redis: %s", ll_instance_name(in), why);
     }
     /* README.md, "Exactly once": a completed task must outlive the longest
      * time a takeover may still enqueue it again */
@@ -304,25 +315,21 @@ cron_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
     cr->entries = calloc((size_t) n + 1, sizeof(cron_entry_t));
     if (cr->entries == NULL) {
         snprintf(err, errlen, "out of memory");
-        goto fail;
+        return -1;
     }
     for (i = 0; i < n; i++) {
         node = ll_conf_at(cf->entries, i);
         if (ll_conf_fill(in, node, entry_schema, &cr->entries[i], err, errlen)
             != 0)
         {
-            goto fail;
+            return -1;
         }
         cr->n = (size_t) i + 1;
         if (cron_entry_init(cr, &cr->entries[i], node, err, errlen) != 0) {
-            goto fail;
+            return -1;
         }
     }
     return 0;
-
-fail:
-    cron_fini(in);
-    return -1;
 }
 
 /* @locality worker main thread */
@@ -343,35 +350,6 @@ cron_stop(ll_instance_t *in)
     }
 }
 
-/* Free what init allocated; strings of the settings are the core's.
- * @locality worker main thread */
-static void
-cron_fini(ll_instance_t *in)
-{
-    cron_t  *cr = ll_get_data(in);
-    size_t   i, j;
-
-    if (cr == NULL) {
-        return;
-    }
-    for (i = 0; i < cr->n; i++) {
-        free(cr->entries[i].state_key);
-        free(cr->entries[i].history_key);
-        for (j = 0; j < cr->entries[i].noptions; j++) {
-            free(cr->entries[i].options[j]);
-        }
-        free(cr->entries[i].options);
-    }
-    free(cr->entries);
-    for (i = 0; i < cr->nzones; i++) {
-        cron_tz_free(cr->zones[i]);
-    }
-    free(cr->zones);
-    rq_redis_conf_free(&cr->rc);
-    free(cr);
-    ll_set_data(in, NULL);
-}
-
 LL_MODULE_EXPORT const ll_module_t ll_module = {
     LL_MODULE_HEADER,
     .kind = LL_KIND_MQ,
@@ -384,5 +362,4 @@ LL_MODULE_EXPORT const ll_module_t ll_module = {
     .init = cron_init,
     .start = cron_start,
     .stop = cron_stop,
-    .fini = cron_fini,
 };

@@ -187,18 +187,29 @@ cron_enqueue(cron_t *cr, cron_entry_t *e, const char *task_id, int *enqueued)
 {
     ll_msg_t     m;
     ll_result_t  res;
+    ll_opt_t     opts[3];
+    size_t       n = 0;
     int          rc;
 
     ll_msg_init(&m);
     m.type = e->task;
     m.payload = e->payload;
     m.payload_len = strlen(e->payload);
-    m.queue = e->queue;
     m.id = task_id;
     m.max_retry = (int) e->retry;
     m.timeout_ms = e->timeout_ms;
-    m.unique_ttl_ms = e->unique_ms;
-    m.retention_ms = e->retention_ms;
+    /* the target's options (redisq's), only those the entry sets; the
+     * retention always: exactly once rests on it */
+    if (e->queue != NULL) {
+        opts[n++] = (ll_opt_t) LL_OPT_S("queue", e->queue);
+    }
+    if (e->unique_ms > 0) {
+        opts[n++] = (ll_opt_t) LL_OPT_N("unique_ttl", e->unique_ms);
+    }
+    opts[n++] = (ll_opt_t) LL_OPT_N("retention", e->retention_ms);
+    m.opts = opts;
+    m.nopts = n;
+    ll_result_init(&res);
     rc = ll_send(cr->in, e->target, &m, &res);
     *enqueued = 0;
     if (rc == LL_DONE) {
@@ -210,7 +221,7 @@ cron_enqueue(cron_t *cr, cron_entry_t *e, const char *task_id, int *enqueued)
                task_id, res.error);
         return FIRE_RETRY;
     }
-    if (strstr(res.error, "ID conflicts") != NULL) {
+    if (res.reason == LL_R_CONFLICT) {
         /* an earlier claimer enqueued it and died before recording it */
         ll_log(cr->in, LL_LOG_INFO, "entry %s: %s was already enqueued",
                e->id, task_id);

@@ -97,6 +97,10 @@ typedef struct kq_item_s  kq_item_t;
 struct kq_item_s {
     int                 dr_kind;    /* KQ_DR_ITEM: first, for the opaque */
     ll_msg_t            msg;        /* what the handler sees */
+    ll_opt_t            opts[2];    /* msg.opts: partition, offset */
+    int32_t             partition;
+    int64_t             offset;
+    int                 stalls;     /* transient retries (not attempts) */
     rd_kafka_message_t *rkm;        /* owns key, value and headers */
     ll_header_t        *headers;
     kq_part_t          *part;
@@ -178,6 +182,8 @@ struct kq_s {
 };
 
 /* kafka_conf.c */
+extern const char *const kq_orders[], *const kq_offsets[], *const kq_on_errors[],
+    *const kq_mechs[], *const kq_codecs[];
 int  kq_conf_check(kq_t *kq, char *err, size_t errlen);
 rd_kafka_conf_t *kq_rdconf(kq_t *kq, int consumer, char *err, size_t errlen);
 void kq_conf_free(kq_t *kq);

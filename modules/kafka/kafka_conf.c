@@ -43,7 +43,7 @@ parse_topics(kq_t *kq, char *err, size_t errlen)
     for (i = 0; i < cnt; i++) {
         e = s != NULL ? n : ll_conf_at(n, i);
         if (e == NULL || ll_conf_str(e) == NULL || ll_conf_str(e)[0] == '\0') {
-            return ll_conf_error(err, errlen, e != NULL ? e : n,
+            return ll_conf_error(kq->in, err, errlen, e != NULL ? e : n,
                                  "topics: each entry must be a topic name");
         }
         kq->topics[i] = strdup(ll_conf_str(e));
@@ -101,7 +101,7 @@ parse_props(kq_t *kq, char *err, size_t errlen)
         e = ll_conf_at(n, i);
         s = e != NULL ? ll_conf_str(e) : NULL;
         if (s == NULL) {
-            return ll_conf_error(err, errlen, e != NULL ? e : n,
+            return ll_conf_error(kq->in, err, errlen, e != NULL ? e : n,
                                  "librdkafka: entries are \"key=value\" "
                                  "strings");
         }
@@ -116,7 +116,7 @@ parse_props(kq_t *kq, char *err, size_t errlen)
         }
         eq = strchr(s, '=');
         if (eq == NULL || eq == s) {
-            return ll_conf_error(err, errlen, e, "librdkafka: \"%s\" is not "
+            return ll_conf_error(kq->in, err, errlen, e, "librdkafka: \"%s\" is not "
                                  "\"key=value\"", ll_conf_str(e));
         }
         p->key = strndup(s, (size_t) (eq - s));
@@ -130,7 +130,7 @@ parse_props(kq_t *kq, char *err, size_t errlen)
         kq->nprops++;
 
         if (p->scope != 'p' && own_property(p->key)) {
-            return ll_conf_error(err, errlen, e, "librdkafka: \"%s\" is the "
+            return ll_conf_error(kq->in, err, errlen, e, "librdkafka: \"%s\" is the "
                                  "module's own: it stores only offsets below "
                                  "the first unhandled message and commits "
                                  "them every commit_interval", p->key);
@@ -140,23 +140,28 @@ parse_props(kq_t *kq, char *err, size_t errlen)
                               sizeof(rderr)) != RD_KAFKA_CONF_OK)
         {
             rd_kafka_conf_destroy(scratch);
-            return ll_conf_error(err, errlen, e, "librdkafka: %s", rderr);
+            return ll_conf_error(kq->in, err, errlen, e, "librdkafka: %s", rderr);
         }
         rd_kafka_conf_destroy(scratch);
     }
     return 0;
 }
 
+/* The value lists of the settings the schema restricts (kafka_module.c);
+ * order and on_error map to their index here. */
+const char *const kq_orders[] = { "partition", "key", "none", NULL };
+const char *const kq_offsets[] = { "first", "last", "error", NULL };
+const char *const kq_on_errors[] = { "dlq", "drop", NULL };
+const char *const kq_mechs[] = { "", "PLAIN", "SCRAM-SHA-256",
+                                 "SCRAM-SHA-512", NULL };
+const char *const kq_codecs[] = { "none", "gzip", "snappy", "lz4", "zstd",
+                                  NULL };
+
+/* Checks across settings; each one's own range and values the core has
+ * checked against the schema. */
 int
 kq_conf_check(kq_t *kq, char *err, size_t errlen)
 {
-    static const char *const orders[] = { "partition", "key", "none", NULL };
-    static const char *const offsets[] = { "first", "last", "error", NULL };
-    static const char *const on_errors[] = { "dlq", "drop", NULL };
-    static const char *const mechs[] = { "", "PLAIN", "SCRAM-SHA-256",
-                                         "SCRAM-SHA-512", NULL };
-    static const char *const codecs[] = { "none", "gzip", "snappy", "lz4",
-                                          "zstd", NULL };
     kq_conf_t         *c = kq->conf;
     rd_kafka_conf_t   *rc;
     int                i;
@@ -166,67 +171,24 @@ kq_conf_check(kq_t *kq, char *err, size_t errlen)
         return -1;
     }
     if (kq->ntopics > 0 && c->group[0] == '\0') {
-        snprintf(err, errlen, "topics are set but group is empty: a consumer "
-                 "needs a group");
-        return -1;
+        return ll_setting_error(kq->in, err, errlen, "group", "topics are "
+                                "set but group is empty: a consumer needs a "
+                                "group");
     }
-    if ((kq->order = one_of(c->order, orders)) < 0) {
-        snprintf(err, errlen, "order \"%s\" is not partition, key or none",
-                 c->order);
-        return -1;
-    }
-    if (one_of(c->offset, offsets) < 0) {
-        snprintf(err, errlen, "offset \"%s\" is not first, last or error",
-                 c->offset);
-        return -1;
-    }
-    if ((i = one_of(c->on_error, on_errors)) < 0) {
-        snprintf(err, errlen, "on_error \"%s\" is not dlq or drop",
-                 c->on_error);
-        return -1;
-    }
-    kq->drop = i == 1;
+    kq->order = one_of(c->order, kq_orders);
+    kq->drop = one_of(c->on_error, kq_on_errors) == 1;
     if (!kq->drop && c->dlq[0] == '\0') {
-        snprintf(err, errlen, "on_error = dlq needs a dlq topic");
-        return -1;
-    }
-    if (one_of(c->sasl_mechanism, mechs) < 0) {
-        snprintf(err, errlen, "sasl_mechanism \"%s\" is not PLAIN, "
-                 "SCRAM-SHA-256 or SCRAM-SHA-512", c->sasl_mechanism);
-        return -1;
+        return ll_setting_error(kq->in, err, errlen, "dlq", "on_error = dlq "
+                                "needs a dlq topic");
     }
     if (c->sasl_mechanism[0] != '\0' && c->sasl_username[0] == '\0') {
-        snprintf(err, errlen, "sasl_mechanism is set but sasl_username is "
-                 "empty");
-        return -1;
+        return ll_setting_error(kq->in, err, errlen, "sasl_mechanism",
+                                "sasl_mechanism is set but sasl_username is "
+                                "empty");
     }
-    if (one_of(c->compression, codecs) < 0) {
-        snprintf(err, errlen, "compression \"%s\" is not none, gzip, snappy, "
-                 "lz4 or zstd", c->compression);
-        return -1;
-    }
-    if (c->parallelism < 1 || c->parallelism > 100000) {
-        snprintf(err, errlen, "parallelism must be 1..100000");
-        return -1;
-    }
-    if (c->backlog < 1 || c->backlog > 10000000) {
-        snprintf(err, errlen, "backlog must be 1..10000000");
-        return -1;
-    }
-    if (c->max_retries < 0 || c->max_retries > 1000000) {
-        snprintf(err, errlen, "max_retries must be 0..1000000");
-        return -1;
-    }
-    if (c->retry_backoff_ms < 0 || c->retry_backoff_max_ms < c->retry_backoff_ms)
-    {
-        snprintf(err, errlen, "retry_backoff must be >= 0 and <= "
-                 "retry_backoff_max");
-        return -1;
-    }
-    if (c->commit_interval_ms < 1 || c->send_timeout_ms < 1) {
-        snprintf(err, errlen, "commit_interval and send_timeout must be "
-                 "positive");
-        return -1;
+    if (c->retry_backoff_max_ms < c->retry_backoff_ms) {
+        return ll_setting_error(kq->in, err, errlen, "retry_backoff_max",
+                                "retry_backoff must be <= retry_backoff_max");
     }
 
     /* build both configurations once: every value librdkafka refuses is

@@ -21,6 +21,8 @@
 typedef enum {
     KQ_EV_HANDLED = 0,  /* handler answered done or revoke */
     KQ_EV_RETRY,        /* handler answered retry */
+    KQ_EV_STALL,        /* retry for a transient reason (unavailable, no
+                         * memory, shutdown): no attempt spent */
     KQ_EV_FAIL,         /* handler answered fail */
     KQ_EV_ABANDON,      /* could not be dispatched (pool stopping) */
     KQ_EV_DLQ_OK,       /* dead letter delivered */
@@ -140,7 +142,7 @@ item_event(kq_item_t *it, int ev, const char *error, int64_t delay_ms)
     kq_item_t  *batch = NULL, *freed = NULL;
     char        topic[256];
     int32_t     partition = p->partition;
-    int64_t     offset = it->msg.offset;
+    int64_t     offset = it->offset;
     int         giving_up, state, dlq = 0, drop = 0, wake = 0, free_part = 0;
     int         unwritable = ev == KQ_EV_DLQ_DROP;
     int         attempt;
@@ -154,6 +156,22 @@ item_event(kq_item_t *it, int ev, const char *error, int64_t delay_ms)
     case KQ_EV_HANDLED:
     case KQ_EV_DLQ_OK:
         state = KQ_HANDLED;
+        break;
+    case KQ_EV_STALL:
+        /* the infrastructure, not the message: retried in place for as
+         * long as it takes, backing off, without counting an attempt */
+        set_error(it, error);
+        it->stalls++;
+        if (giving_up) {
+            state = KQ_ABANDONED;
+        } else {
+            state = KQ_RETRY_WAIT;
+            kq_timer_add(kq, it, mono_ms()
+                         + (delay_ms >= 0 ? delay_ms
+                                          : backoff_ms(c, it->stalls)));
+            kq->stats.retried++;
+            wake = 1;
+        }
         break;
     case KQ_EV_RETRY:
     case KQ_EV_FAIL:
@@ -266,7 +284,9 @@ on_done(ll_msg_t *msg, int outcome, const ll_result_t *res, void *arg)
     (void) msg;
     switch (outcome) {
     case LL_RETRY:
-        item_event(it, KQ_EV_RETRY, res->error, res->retry_delay_ms);
+        item_event(it, ll_reason_transient(res->reason) ? KQ_EV_STALL
+                                                        : KQ_EV_RETRY,
+                   res->error, res->retry_delay_ms);
         break;
     case LL_FAIL:
         item_event(it, KQ_EV_FAIL, res->error, -1);
@@ -626,22 +646,22 @@ intake(kq_t *kq, rd_kafka_message_t **msgs, size_t n)
         if ((it = items[i]) == NULL) {
             continue;
         }
-        if (p == NULL || p->partition != it->msg.partition
+        if (p == NULL || p->partition != it->partition
             || strcmp(p->topic, it->msg.type) != 0)
         {
-            p = kq_part_find(kq, it->msg.type, it->msg.partition);
+            p = kq_part_find(kq, it->msg.type, it->partition);
         }
         if (p != NULL && p->next_offset >= 0
-            && it->msg.offset < p->next_offset && p->count == 0)
+            && it->offset < p->next_offset && p->count == 0)
         {
             /* the position went back (a reset or seek): start over there */
             ll_log(kq->in, LL_LOG_WARN, "%s [%d]: offset went back from %lld "
                    "to %lld", p->topic, (int) p->partition,
-                   (long long) p->next_offset, (long long) it->msg.offset);
+                   (long long) p->next_offset, (long long) it->offset);
             p->next_offset = -1;
         }
         if (p == NULL || p->revoking
-            || (p->next_offset >= 0 && it->msg.offset < p->next_offset))
+            || (p->next_offset >= 0 && it->offset < p->next_offset))
         {
             /* not ours any more, or already in the window */
             it->dnext = drop;

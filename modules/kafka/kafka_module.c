@@ -11,74 +11,86 @@
 
 #include "kafka.h"
 
-#define F(name, type, flags, def, field, help) \
-    { name, type, flags, def, offsetof(kq_conf_t, field), help }
+#define S(key, flags, def, m, help) \
+    LL_SET_STR(kq_conf_t, m, key, flags, def, help)
+#define C(key, def, m, choices, help) \
+    LL_SET_CHOICE(kq_conf_t, m, key, 0, def, choices, help)
+#define I(key, def, m, lo, hi, help) \
+    LL_SET_INT(kq_conf_t, m, key, 0, def, lo, hi, help)
+#define D(key, def, m, lo, hi, help) \
+    LL_SET_DURATION(kq_conf_t, m, key, 0, def, lo, hi, help)
+#define B(key, def, m, help) \
+    LL_SET_BOOL(kq_conf_t, m, key, 0, def, help)
 
 static const ll_conf_field_t kq_schema[] = {
-    F("brokers", LL_CONF_STR, LL_CONF_REQUIRED, NULL, brokers,
+    S("brokers", LL_CONF_REQUIRED, NULL, brokers,
       "bootstrap brokers, \"host:port,host:port\""),
-    F("group", LL_CONF_STR, 0, "", group,
-      "consumer group id (needed with topics)"),
-    F("topics", LL_CONF_NODE, 0, NULL, topics,
+    S("group", 0, "", group, "consumer group id (needed with topics)"),
+    LL_SET_NODE(kq_conf_t, topics, "topics", 0,
       "topics to consume: a list of names (or one name); route each as "
       "\"INSTANCE:TOPIC\""),
-    F("offset", LL_CONF_STR, 0, "last", offset,
+    C("offset", "last", offset, kq_offsets,
       "where a partition without a committed offset starts: first, last "
       "(kq's Offset) or error"),
-    F("client_id", LL_CONF_STR, 0, "looklook", client_id,
-      "client.id sent to the brokers"),
-    F("order", LL_CONF_STR, 0, "partition", order,
+    S("client_id", 0, "looklook", client_id, "client.id sent to the brokers"),
+    C("order", "partition", order, kq_orders,
       "partition: one message at a time per partition; key: same key in "
       "order, keys in parallel; none: no order"),
-    F("parallelism", LL_CONF_INT, 0, "16", parallelism,
+    I("parallelism", "16", parallelism, 1, 100000,
       "messages in work at once per partition (order = key or none)"),
-    F("backlog", LL_CONF_INT, 0, "10000", backlog,
+    I("backlog", "10000", backlog, 1, 10000000,
       "fetched messages held per partition before its fetching pauses"),
-    F("max_retries", LL_CONF_INT, 0, "3", max_retries,
-      "retries after a handler's retry answer before the dead letter"),
-    F("retry_backoff", LL_CONF_DURATION, 0, "1s", retry_backoff_ms,
+    I("max_retries", "3", max_retries, 0, 1000000,
+      "retries after a handler's retry answer before the dead letter (a "
+      "transient reason, such as unavailable, spends none)"),
+    D("retry_backoff", "1s", retry_backoff_ms, 0, 0,
       "first retry delay, doubled each time (a handler may set its own)"),
-    F("retry_backoff_max", LL_CONF_DURATION, 0, "30s", retry_backoff_max_ms,
+    D("retry_backoff_max", "30s", retry_backoff_max_ms, 0, 0,
       "longest retry delay"),
-    F("on_error", LL_CONF_STR, 0, "dlq", on_error,
+    C("on_error", "dlq", on_error, kq_on_errors,
       "after the last retry or a fail answer: dlq (dead-letter topic) or "
       "drop (log and commit, as kq's ForceCommit)"),
-    F("dlq", LL_CONF_STR, 0, "{topic}.dlq", dlq,
+    S("dlq", 0, "{topic}.dlq", dlq,
       "dead-letter topic; {topic} is the message's topic"),
-    F("commit_interval", LL_CONF_DURATION, 0, "1s", commit_interval_ms,
+    D("commit_interval", "1s", commit_interval_ms, 1, 86400000,
       "how often handled offsets are committed"),
-    F("drain_timeout", LL_CONF_DURATION, 0, "10s", drain_timeout_ms,
+    D("drain_timeout", "10s", drain_timeout_ms, 0, 0,
       "how long a rebalance waits for handlers of revoked partitions"),
-    F("fetch_min_bytes", LL_CONF_INT, 0, "1", fetch_min_bytes,
-      "fetch.min.bytes"),
-    F("fetch_max_bytes", LL_CONF_INT, 0, "52428800", fetch_max_bytes,
-      "fetch.max.bytes"),
-    F("fetch_wait", LL_CONF_DURATION, 0, "100ms", fetch_wait_ms,
+    I("fetch_min_bytes", "1", fetch_min_bytes, 0, 0, "fetch.min.bytes"),
+    I("fetch_max_bytes", "52428800", fetch_max_bytes, 0, 0, "fetch.max.bytes"),
+    D("fetch_wait", "100ms", fetch_wait_ms, 0, 0,
       "fetch.wait.max.ms: how long a broker may hold a fetch for "
       "fetch_min_bytes (also delays a resumed partition's first fetch)"),
-    F("sasl_mechanism", LL_CONF_STR, 0, "", sasl_mechanism,
+    C("sasl_mechanism", "", sasl_mechanism, kq_mechs,
       "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (empty: no SASL)"),
-    F("sasl_username", LL_CONF_STR, 0, "", sasl_username, "SASL user"),
-    F("sasl_password", LL_CONF_STR, 0, "", sasl_password, "SASL password"),
-    F("tls", LL_CONF_BOOL, 0, "false", tls, "connect with TLS"),
-    F("tls_ca", LL_CONF_STR, 0, "", tls_ca, "CA certificate file (PEM)"),
-    F("tls_cert", LL_CONF_STR, 0, "", tls_cert,
-      "client certificate file (PEM)"),
-    F("tls_key", LL_CONF_STR, 0, "", tls_key, "client key file (PEM)"),
-    F("tls_key_password", LL_CONF_STR, 0, "", tls_key_password,
-      "client key password"),
-    F("tls_verify", LL_CONF_BOOL, 0, "true", tls_verify,
-      "verify the brokers' certificates"),
-    F("compression", LL_CONF_STR, 0, "none", compression,
+    S("sasl_username", 0, "", sasl_username, "SASL user"),
+    S("sasl_password", 0, "", sasl_password, "SASL password"),
+    B("tls", "false", tls, "connect with TLS"),
+    S("tls_ca", 0, "", tls_ca, "CA certificate file (PEM)"),
+    S("tls_cert", 0, "", tls_cert, "client certificate file (PEM)"),
+    S("tls_key", 0, "", tls_key, "client key file (PEM)"),
+    S("tls_key_password", 0, "", tls_key_password, "client key password"),
+    B("tls_verify", "true", tls_verify, "verify the brokers' certificates"),
+    C("compression", "none", compression, kq_codecs,
       "producer: none, gzip, snappy, lz4 or zstd"),
-    F("sync", LL_CONF_BOOL, 0, "false", sync,
+    B("sync", "false", sync,
       "producer: wait for each delivery report (retry/fail on errors)"),
-    F("send_timeout", LL_CONF_DURATION, 0, "30s", send_timeout_ms,
+    D("send_timeout", "30s", send_timeout_ms, 1, 86400000,
       "producer: message.timeout.ms"),
-    F("librdkafka", LL_CONF_NODE, 0, NULL, librdkafka,
+    LL_SET_NODE(kq_conf_t, librdkafka, "librdkafka", 0,
       "more librdkafka properties: ( \"key=value\", \"consumer:key=value\", "
       "\"producer:key=value\" )"),
-    { NULL, 0, 0, NULL, 0, NULL }
+    LL_SET_END
+};
+
+/* What a delivered message carries beyond the generic fields, and what a
+ * message to publish may say. */
+static const ll_opt_decl_t kq_opts[] = {
+    { "partition", LL_OPT_INT, LL_OPT_IN | LL_OPT_OUT,
+      "delivered: the record's partition; to publish: the partition to "
+      "write to (default: by key)" },
+    { "offset", LL_OPT_INT, LL_OPT_IN, "the record's offset" },
+    { NULL, 0, 0, NULL }
 };
 
 static void kq_fini(ll_instance_t *in);
@@ -98,7 +110,7 @@ kq_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
     pthread_cond_init(&kq->cond, NULL);
     ll_set_data(in, kq);
     if (kq_conf_check(kq, err, errlen) != 0) {
-        kq_fini(in);
+        kq_fini(in);    /* fini is not called after a failed init */
         return -1;
     }
     return 0;
@@ -164,6 +176,7 @@ LL_MODULE_EXPORT const ll_module_t ll_module = {
                    "and dead letters) and producer",
     .conf = kq_schema,
     .conf_size = sizeof(kq_conf_t),
+    .opts = kq_opts,
     .init = kq_init,
     .start = kq_start,
     .stop = kq_stop,

@@ -103,6 +103,7 @@ kq_item_new(kq_t *kq, rd_kafka_message_t *rkm)
     if (it == NULL) {
         return NULL;
     }
+    ll_msg_init(&it->msg);
     if (rd_kafka_message_headers(rkm, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR
         && (n = rd_kafka_header_cnt(hdrs)) > 0)
     {
@@ -128,8 +129,12 @@ kq_item_new(kq_t *kq, rd_kafka_message_t *rkm)
     it->state = KQ_WAITING;
     it->dlq_cap = SIZE_MAX;
 
-    it->msg.partition = rkm->partition;
-    it->msg.offset = rkm->offset;
+    it->partition = rkm->partition;
+    it->offset = rkm->offset;
+    it->opts[0] = (ll_opt_t) LL_OPT_N("partition", rkm->partition);
+    it->opts[1] = (ll_opt_t) LL_OPT_N("offset", rkm->offset);
+    it->msg.opts = it->opts;
+    it->msg.nopts = 2;
     it->msg.source = ll_instance_name(kq->in);
     it->msg.type = rd_kafka_topic_name(rkm->rkt);
     it->msg.key = rkm->key;
@@ -165,7 +170,7 @@ kq_part_append(kq_part_t *p, kq_item_t *it)
         p->scan = it;
     }
     p->count++;
-    p->next_offset = it->msg.offset + 1;
+    p->next_offset = it->offset + 1;
 }
 
 static void
@@ -283,7 +288,7 @@ kq_part_release(kq_part_t *p)
 int64_t
 kq_part_safe_offset(const kq_part_t *p)
 {
-    return p->head != NULL ? p->head->msg.offset : p->next_offset;
+    return p->head != NULL ? p->head->offset : p->next_offset;
 }
 
 void

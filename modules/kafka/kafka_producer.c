@@ -196,7 +196,7 @@ kq_permanent(rd_kafka_resp_err_t err)
  * opaque goes to the delivery report.  Returns librdkafka's error.
  */
 static rd_kafka_resp_err_t
-produce(kq_t *kq, const char *topic, const ll_msg_t *msg,
+produce(kq_t *kq, const char *topic, int32_t partition, const ll_msg_t *msg,
     const ll_header_t *extra, size_t nextra, void *opaque)
 {
     rd_kafka_headers_t   *hdrs = NULL;
@@ -220,7 +220,7 @@ produce(kq_t *kq, const char *topic, const ll_msg_t *msg,
     }
     err = rd_kafka_producev(kq->prod,
               RD_KAFKA_V_TOPIC(topic),
-              RD_KAFKA_V_PARTITION(msg->partition >= 0 ? msg->partition
+              RD_KAFKA_V_PARTITION(partition >= 0 ? partition
                                    : RD_KAFKA_PARTITION_UA),
               RD_KAFKA_V_KEY(msg->key, klen),
               RD_KAFKA_V_VALUE((void *) msg->payload, vlen),
@@ -236,7 +236,8 @@ produce(kq_t *kq, const char *topic, const ll_msg_t *msg,
 
 /*
  * The module's handle: publish msg (type = topic, key, payload = value,
- * headers; partition -1 = by the partitioner).  @locality any thread
+ * headers; option "partition", default by the partitioner).
+ * @locality any thread
  */
 int
 kq_produce(kq_t *kq, const ll_msg_t *msg, ll_result_t *res)
@@ -244,32 +245,39 @@ kq_produce(kq_t *kq, const ll_msg_t *msg, ll_result_t *res)
     rd_kafka_resp_err_t  err;
     kq_waiter_t         *w = NULL;
     struct timespec      ts;
-    int64_t              deadline;
+    int64_t              deadline, partition;
     int                  rc;
 
     if (msg->type == NULL || msg->type[0] == '\0') {
-        return ll_fail(res, "kafka: no topic (msg->type) to publish to");
+        return ll_error(res, LL_R_INVALID, "kafka: no topic (msg->type) to "
+                        "publish to");
+    }
+    partition = ll_msg_opt_num(msg, "partition", -1);
+    if (partition < -1 || partition > INT32_MAX) {
+        return ll_error(res, LL_R_INVALID, "kafka: partition %lld",
+                        (long long) partition);
     }
     if (kq->prod == NULL) {
-        return ll_retry(res, -1, "kafka: producer not running");
+        return ll_error(res, LL_R_SHUTDOWN, "kafka: producer not running");
     }
     if (kq->conf->sync) {
         if (!kq->pthread_on) {
-            return ll_retry(res, -1, "kafka: stopping, no synchronous sends");
+            return ll_error(res, LL_R_SHUTDOWN, "kafka: stopping, no "
+                            "synchronous sends");
         }
         w = calloc(1, sizeof(kq_waiter_t));
         if (w == NULL) {
-            return ll_retry(res, -1, "kafka: out of memory");
+            return ll_error(res, LL_R_NO_MEMORY, "kafka: out of memory");
         }
         w->dr_kind = KQ_DR_WAITER;
         w->refs = 2;
     }
 
-    err = produce(kq, msg->type, msg, NULL, 0, w);
+    err = produce(kq, msg->type, (int32_t) partition, msg, NULL, 0, w);
     if (err) {
         free(w);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL || !kq_permanent(err)) {
-            return ll_retry(res, -1, "kafka: %s: %s", msg->type,
+            return ll_error(res, LL_R_UNAVAILABLE, "kafka: %s: %s", msg->type,
                             rd_kafka_err2str(err));
         }
         return ll_fail(res, "kafka: %s: %s", msg->type, rd_kafka_err2str(err));
@@ -290,11 +298,12 @@ kq_produce(kq_t *kq, const ll_msg_t *msg, ll_result_t *res)
         }
     }
     if (!w->done) {
-        rc = ll_retry(res, -1, "kafka: %s: no delivery report", msg->type);
+        rc = ll_error(res, LL_R_UNAVAILABLE, "kafka: %s: no delivery report",
+                      msg->type);
     } else if (w->err) {
         rc = kq_permanent(w->err)
              ? ll_fail(res, "kafka: %s: %s", msg->type, rd_kafka_err2str(w->err))
-             : ll_retry(res, -1, "kafka: %s: %s", msg->type,
+             : ll_error(res, LL_R_UNAVAILABLE, "kafka: %s: %s", msg->type,
                         rd_kafka_err2str(w->err));
     } else {
         snprintf(res->id, sizeof(res->id), "%s/%d/%lld", msg->type,
@@ -394,8 +403,8 @@ kq_dlq_send(kq_t *kq, kq_item_t *it)
         kq_dlq_result(it, RD_KAFKA_RESP_ERR__INVALID_ARG);
         return;
     }
-    snprintf(part, sizeof(part), "%d", (int) it->msg.partition);
-    snprintf(off, sizeof(off), "%lld", (long long) it->msg.offset);
+    snprintf(part, sizeof(part), "%d", (int) it->partition);
+    snprintf(off, sizeof(off), "%lld", (long long) it->offset);
     snprintf(att, sizeof(att), "%d", it->msg.attempt);
     snprintf(at, sizeof(at), "%lld", (long long) ll_now_ms());
 
@@ -422,13 +431,12 @@ kq_dlq_send(kq_t *kq, kq_item_t *it)
         ll_log(kq->in, LL_LOG_WARN, "%s [%d] offset %lld: dead letter too "
                "large for the producer or broker: value cut to %zu of %s "
                "bytes (header x-looklook-truncated)", it->msg.type,
-               (int) it->msg.partition, (long long) it->msg.offset,
+               (int) it->partition, (long long) it->offset,
                m.payload_len, full);
     }
 
     /* the original record goes to the partitioner, not its partition */
-    m.partition = -1;
-    err = produce(kq, topic, &m, h, nh, &it->dr_kind);
+    err = produce(kq, topic, -1, &m, h, nh, &it->dr_kind);
     if (err) {
         ll_log(kq->in, LL_LOG_WARN, "dead letter to %s: %s", topic,
                rd_kafka_err2str(err));

@@ -13,19 +13,18 @@
 #include <cjson/cJSON.h>
 
 #include "looklook.h"
-#include "ll_orders.h"
+#include "lo_orders.h"
 
 typedef struct {
-    const ll_orders_svc_t  *os;
+    const lo_orders_svc_t  *os;     /* set in start, before any message */
 } order_close_t;
 
 
 static int
 order_close_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
 {
-    order_close_t  *oc;
+    order_close_t  *oc = ll_alloc(in, sizeof(*oc));
 
-    oc = calloc(1, sizeof(*oc));
     if (oc == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -39,23 +38,10 @@ order_close_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
 static int
 order_close_start(ll_instance_t *in, char *err, size_t errlen)
 {
-    order_close_t          *oc = ll_get_data(in);
-    const ll_orders_svc_t  *os;
+    order_close_t  *oc = ll_get_data(in);
 
-    os = ll_orders_get(in, err, errlen);
-    if (os == NULL) {
-        return -1;
-    }
-    __atomic_store_n(&oc->os, os, __ATOMIC_RELEASE);
-    return 0;
-}
-
-
-static void
-order_close_fini(ll_instance_t *in)
-{
-    free(ll_get_data(in));
-    ll_set_data(in, NULL);
+    oc->os = lo_orders_get(in, err, errlen);
+    return oc->os != NULL ? 0 : -1;
 }
 
 
@@ -79,45 +65,42 @@ static int
 order_close_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
 {
     order_close_t          *oc = ll_get_data(in);
-    const ll_orders_svc_t  *os;
+    const lo_orders_svc_t  *os = oc->os;
     cJSON                  *j;
     const char             *sn;
     char                    why[LL_ERROR_MAX - 64];
     int                     rc, outcome;
 
-    /* an mq module listed before us may dispatch before our start ran */
-    os = __atomic_load_n(&oc->os, __ATOMIC_ACQUIRE);
-    if (os == NULL) {
-        return ll_retry(res, 1000, "order_close is not started yet");
-    }
     j = cJSON_ParseWithLength(msg->payload, msg->payload_len);
     sn = order_close_sn(j);
     if (sn == NULL) {
         cJSON_Delete(j);
-        return ll_fail(res, "payload is not {\"Sn\":\"HSO...\"}: \"%.*s\"",
-                       (int) (msg->payload_len > 120 ? 120 : msg->payload_len),
-                       (const char *) msg->payload);
+        return ll_error(res, LL_R_INVALID,
+                        "payload is not {\"Sn\":\"HSO...\"}: \"%.*s\"",
+                        (int) (msg->payload_len > 120 ? 120 : msg->payload_len),
+                        (const char *) msg->payload);
     }
 
-    rc = os->change_state(os->store, sn, LL_ORDER_CANCEL, NULL,
+    rc = os->change_state(os->store, sn, LO_ORDER_CANCEL, NULL,
                               why, sizeof(why));
     switch (rc) {
-    case LL_ORDERS_OK:
+    case LO_ORDERS_OK:
         ll_log(in, LL_LOG_DEBUG, "order %s closed: WaitPay -> Cancel", sn);
         outcome = LL_DONE;
         break;
-    case LL_ORDERS_SAME:
-    case LL_ORDERS_REFUSED:
+    case LO_ORDERS_SAME:
+    case LO_ORDERS_REFUSED:
         /* paid (or already cancelled) before the close came due */
         ll_log(in, LL_LOG_DEBUG, "order %s not closed: %s", sn,
-               rc == LL_ORDERS_SAME ? "already cancelled" : why);
+               rc == LO_ORDERS_SAME ? "already cancelled" : why);
         outcome = LL_DONE;
         break;
-    case LL_ORDERS_NOT_FOUND:
-        outcome = ll_fail(res, "%s", why);
+    case LO_ORDERS_NOT_FOUND:
+        outcome = ll_error(res, LL_R_NOT_FOUND, "%s", why);
         break;
     default:
-        outcome = ll_retry(res, -1, "order %s: %s", sn, why);
+        /* the database is out of reach: not this task's fault */
+        outcome = ll_error(res, LL_R_UNAVAILABLE, "order %s: %s", sn, why);
         break;
     }
     cJSON_Delete(j);
@@ -134,6 +117,5 @@ LL_MODULE_EXPORT const ll_module_t  ll_module = {
                    "waiting for payment",
     .init = order_close_init,
     .start = order_close_start,
-    .fini = order_close_fini,
     .handle = order_close_handle,
 };

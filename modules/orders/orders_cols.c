@@ -9,8 +9,8 @@
 
 #include "orders_store.h"
 
-#define COL(c, g, t)      { #c, #g, ORDERS_COL_##t, offsetof(ll_order_t, c), 0 }
-#define TEXT(c, g, max)   { #c, #g, ORDERS_COL_TEXT, offsetof(ll_order_t, c), max }
+#define COL(c, g, t)      { #c, #g, ORDERS_COL_##t, offsetof(lo_order_t, c), 0 }
+#define TEXT(c, g, max)   { #c, #g, ORDERS_COL_TEXT, offsetof(lo_order_t, c), max }
 
 /* table order, as in looklook's deploy/sql/looklook_order.sql */
 const orders_col_t  orders_cols[ORDERS_NCOLS] = {
@@ -78,7 +78,7 @@ orders_col_list(void)
 
 
 int
-orders_col_set(ll_order_t *o, int i, const char *val, size_t len)
+orders_col_set(lo_order_t *o, int i, const char *val, size_t len)
 {
     char   **sp, *copy, buf[32];
 
@@ -118,7 +118,7 @@ orders_col_set(ll_order_t *o, int i, const char *val, size_t len)
 
 
 void
-orders_order_free(ll_order_t *o)
+orders_order_free(lo_order_t *o)
 {
     int  i;
 

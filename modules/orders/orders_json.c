@@ -25,7 +25,7 @@ orders_rfc3339(char *buf, size_t len, const char *v, const char *tz)
 
 
 char *
-orders_notify_json(ll_orders_t *s, const ll_order_t *o)
+orders_notify_json(lo_orders_t *s, const lo_order_t *o)
 {
     cJSON       *root, *ord, *item;
     char         num[32], ts[40], *text = NULL;

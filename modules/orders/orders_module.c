@@ -1,7 +1,7 @@
 /*
  * orders: the order store module.  It owns the connections to the order
  * database and offers them to business modules as the "orders" service
- * (ll_orders.h).  init checks the settings and opens nothing; start opens
+ * (lo_orders.h).  init checks the settings and opens nothing; start opens
  * the first connection and creates or checks the table.
  */
 #include <stdio.h>
@@ -12,61 +12,64 @@
 
 typedef struct {
     orders_conf_t       conf;       /* filled by the core */
-    ll_orders_t        *store;
-    ll_orders_svc_t     svc;
+    lo_orders_t        *store;
+    lo_orders_svc_t     svc;
 } orders_module_t;
 
 static const ll_conf_field_t  orders_conf_schema[] = {
-    { "db", LL_CONF_STR, 0, "sqlite:data/orders.db",
-      offsetof(orders_conf_t, db),
-      "order database: sqlite:PATH or mysql://user:pass@host:port/db" },
-    { "cache_redis", LL_CONF_STR, 0, NULL,
-      offsetof(orders_conf_t, cache_redis),
-      "redis://... whose go-zero cache keys of an order are deleted "
-      "after each write (looklook's order-rpc cache); unset: none" },
-    { "pool_size", LL_CONF_INT, 0, "64",
-      offsetof(orders_conf_t, pool_size),
-      "most database connections per worker (opened as handler threads "
-      "need them)" },
-    { "time_zone", LL_CONF_STR, 0, "+08:00",
-      offsetof(orders_conf_t, time_zone),
-      "zone of the table's datetimes (looklook: Asia/Shanghai, +08:00)" },
-    { "busy_timeout", LL_CONF_DURATION, 0, "5s",
-      offsetof(orders_conf_t, busy_timeout),
-      "SQLite lock wait; MySQL and Redis connect and I/O timeout" },
-    { "max_conflicts", LL_CONF_INT, 0, "16",
-      offsetof(orders_conf_t, max_conflicts),
-      "version conflicts in a row before a change is retried later" },
-    { NULL, 0, 0, NULL, 0, NULL }
+    LL_SET_STR(orders_conf_t, db, "db", 0, "sqlite:data/orders.db",
+               "order database: sqlite:PATH or mysql://user:pass@host:port/db"),
+    LL_SET_STR(orders_conf_t, cache_redis, "cache_redis", 0, NULL,
+               "redis://... whose go-zero cache keys of an order are deleted "
+               "after each write (looklook's order-rpc cache); unset: none"),
+    LL_SET_INT(orders_conf_t, pool_size, "pool_size", 0, "64", 1, 1024,
+               "most database connections per worker (opened as handler "
+               "threads need them)"),
+    LL_SET_STR(orders_conf_t, time_zone, "time_zone", 0, "+08:00",
+               "zone of the table's datetimes (looklook: Asia/Shanghai, "
+               "+08:00)"),
+    LL_SET_DURATION(orders_conf_t, busy_timeout, "busy_timeout", 0, "5s", 0, 0,
+                    "SQLite lock wait; MySQL and Redis connect and I/O timeout"),
+    LL_SET_INT(orders_conf_t, max_conflicts, "max_conflicts", 0, "16", 1,
+               1000000, "version conflicts in a row before a change is "
+               "retried later"),
+    LL_SET_END
 };
 
 
-/* @locality worker main thread (or the -t checker) */
+static void
+orders_free_store(void *store)
+{
+    orders_store_free(store);
+}
+
+
+/* @locality worker main thread (or a checker process) */
 static int
 orders_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
 {
     orders_module_t  *m;
+    int               rc;
 
-    m = calloc(1, sizeof(*m));
+    m = ll_alloc(in, sizeof(*m));
     if (m == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     m->conf = *(orders_conf_t *) conf;
-    if (m->conf.max_conflicts < 1) {
-        snprintf(err, errlen, "max_conflicts must be at least 1");
-        free(m);
+    if (orders_store_new(&m->store, &m->conf, err, errlen) != 0) {
         return -1;
     }
-    if (orders_store_new(&m->store, &m->conf, err, errlen) != 0) {
-        free(m);
+    if (ll_cleanup_add(in, orders_free_store, m->store) != 0) {
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
     orders_svc_init(&m->svc, m->store);
-    if (ll_service_offer(in, "orders", &m->svc) != 0) {
-        snprintf(err, errlen, "another instance already offers \"orders\"");
-        orders_store_free(m->store);
-        free(m);
+    rc = ll_service_offer(in, "orders", &m->svc);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s", rc == LL_R_CONFLICT
+                 ? "another instance already offers \"orders\""
+                 : "out of memory");
         return -1;
     }
     ll_set_data(in, m);
@@ -98,21 +101,6 @@ orders_start(ll_instance_t *in, char *err, size_t errlen)
 }
 
 
-/* @locality worker main thread, after every handler stopped */
-static void
-orders_fini(ll_instance_t *in)
-{
-    orders_module_t  *m = ll_get_data(in);
-
-    if (m == NULL) {
-        return;
-    }
-    orders_store_free(m->store);
-    free(m);
-    ll_set_data(in, NULL);
-}
-
-
 LL_MODULE_EXPORT const ll_module_t  ll_module = {
     LL_MODULE_HEADER,
     .kind = LL_KIND_OTHER,
@@ -124,5 +112,4 @@ LL_MODULE_EXPORT const ll_module_t  ll_module = {
     .conf_size = sizeof(orders_conf_t),
     .init = orders_init,
     .start = orders_start,
-    .fini = orders_fini,
 };

@@ -168,7 +168,7 @@ orders_mysql_schema(void *conn, char *err, size_t errlen)
 
 
 static int
-orders_mysql_find(void *conn, const char *sn, ll_order_t *o, char *err,
+orders_mysql_find(void *conn, const char *sn, lo_order_t *o, char *err,
     size_t errlen)
 {
     MYSQL          *m = conn;
@@ -211,7 +211,7 @@ orders_mysql_find(void *conn, const char *sn, ll_order_t *o, char *err,
 
 
 static int
-orders_mysql_update_state(void *conn, const ll_order_t *o, int to,
+orders_mysql_update_state(void *conn, const lo_order_t *o, int to,
     const char *now, char *err, size_t errlen)
 {
     MYSQL  *m = conn;
@@ -229,7 +229,7 @@ orders_mysql_update_state(void *conn, const ll_order_t *o, int to,
 
 
 static int
-orders_mysql_insert(void *conn, ll_order_t *o, char *err, size_t errlen)
+orders_mysql_insert(void *conn, lo_order_t *o, char *err, size_t errlen)
 {
     MYSQL       *m = conn;
     const char  *s;

@@ -14,12 +14,12 @@ const char *
 orders_state_name(int state)
 {
     switch (state) {
-    case LL_ORDER_CANCEL:   return "Cancel";
-    case LL_ORDER_WAIT_PAY: return "WaitPay";
-    case LL_ORDER_WAIT_USE: return "WaitUse";
-    case LL_ORDER_USED:     return "Used";
-    case LL_ORDER_REFUND:   return "Refund";
-    case LL_ORDER_EXPIRE:   return "Expire";
+    case LO_ORDER_CANCEL:   return "Cancel";
+    case LO_ORDER_WAIT_PAY: return "WaitPay";
+    case LO_ORDER_WAIT_USE: return "WaitUse";
+    case LO_ORDER_USED:     return "Used";
+    case LO_ORDER_REFUND:   return "Refund";
+    case LO_ORDER_EXPIRE:   return "Expire";
     default:                return "unknown";
     }
 }
@@ -29,18 +29,18 @@ const char *
 orders_transition_refused(int from, int to)
 {
     switch (to) {
-    case LL_ORDER_CANCEL:
-        return from == LL_ORDER_WAIT_PAY
+    case LO_ORDER_CANCEL:
+        return from == LO_ORDER_WAIT_PAY
                ? NULL : "only orders waiting for payment can be cancelled";
-    case LL_ORDER_WAIT_USE:
-        return from == LL_ORDER_WAIT_PAY
+    case LO_ORDER_WAIT_USE:
+        return from == LO_ORDER_WAIT_PAY
                ? NULL : "only orders waiting for payment can become WaitUse";
-    case LL_ORDER_USED:
-    case LL_ORDER_REFUND:
-    case LL_ORDER_EXPIRE:
-        return from == LL_ORDER_WAIT_USE
+    case LO_ORDER_USED:
+    case LO_ORDER_REFUND:
+    case LO_ORDER_EXPIRE:
+        return from == LO_ORDER_WAIT_USE
                ? NULL : "only unused (WaitUse) orders can change to this state";
-    case LL_ORDER_WAIT_PAY:
+    case LO_ORDER_WAIT_PAY:
         return "changing an order back to WaitPay is not supported";
     default:
         /* order-rpc would write any other value as it is; looklook won't */
@@ -69,7 +69,7 @@ orders_day(const char *s)
 
 
 int
-orders_price(ll_order_t *o)
+orders_price(lo_order_t *o)
 {
     int64_t  start, end, days;
 

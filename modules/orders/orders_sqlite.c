@@ -249,7 +249,7 @@ orders_sqlite_schema(void *conn, char *err, size_t errlen)
 
 
 static int
-orders_sqlite_find(void *conn, const char *sn, ll_order_t *o, char *err,
+orders_sqlite_find(void *conn, const char *sn, lo_order_t *o, char *err,
     size_t errlen)
 {
     orders_sqlite_t  *c = conn;
@@ -283,7 +283,7 @@ orders_sqlite_find(void *conn, const char *sn, ll_order_t *o, char *err,
 
 
 static int
-orders_sqlite_update_state(void *conn, const ll_order_t *o, int to,
+orders_sqlite_update_state(void *conn, const lo_order_t *o, int to,
     const char *now, char *err, size_t errlen)
 {
     orders_sqlite_t  *c = conn;
@@ -310,7 +310,7 @@ orders_sqlite_update_state(void *conn, const ll_order_t *o, int to,
 
 
 static int
-orders_sqlite_insert(void *conn, ll_order_t *o, char *err, size_t errlen)
+orders_sqlite_insert(void *conn, lo_order_t *o, char *err, size_t errlen)
 {
     orders_sqlite_t  *c = conn;
     const char       *s;

@@ -7,7 +7,7 @@
  * time it is used, so it grows to the number of handler threads that use
  * the store at once and no further.  A slot whose connection failed is
  * closed and reconnects on its next use: a database that is down only
- * makes calls answer LL_ORDERS_ERROR (the handlers retry) until it is back.
+ * makes calls answer LO_ORDERS_ERROR (the handlers retry) until it is back.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -30,7 +30,7 @@ struct orders_slot_s {
     orders_slot_t      *next;       /* in the free list */
 };
 
-struct ll_orders_s {
+struct lo_orders_s {
     const orders_conf_t    *conf;
     const orders_backend_t *be;
     orders_dsn_t            dsn;
@@ -83,10 +83,10 @@ orders_time_text(char *buf, int64_t t, int tz_min)
 
 
 int
-orders_store_new(ll_orders_t **sp, const orders_conf_t *conf, char *err,
+orders_store_new(lo_orders_t **sp, const orders_conf_t *conf, char *err,
     size_t errlen)
 {
-    ll_orders_t  *s;
+    lo_orders_t  *s;
     int           i, tz;
     char          rtext[128];
 
@@ -159,7 +159,7 @@ fail:
 
 
 void
-orders_store_free(ll_orders_t *s)
+orders_store_free(lo_orders_t *s)
 {
     int64_t  i;
 
@@ -184,14 +184,14 @@ orders_store_free(ll_orders_t *s)
 
 
 const char *
-orders_store_text(const ll_orders_t *s)
+orders_store_text(const lo_orders_t *s)
 {
     return s->text;
 }
 
 
 const char *
-orders_store_tz(const ll_orders_t *s)
+orders_store_tz(const lo_orders_t *s)
 {
     return s->tz;
 }
@@ -200,7 +200,7 @@ orders_store_tz(const ll_orders_t *s)
 /* A slot with an open connection, or NULL with err set.  Blocks while all
  * pool_size slots are in use. */
 static orders_slot_t *
-orders_take(ll_orders_t *s, int *down, char *err, size_t errlen)
+orders_take(lo_orders_t *s, int *down, char *err, size_t errlen)
 {
     orders_slot_t  *sl;
     int             dn = 0;
@@ -234,7 +234,7 @@ orders_take(ll_orders_t *s, int *down, char *err, size_t errlen)
 
 /* Give a slot back; rc ORDERS_DB_BROKEN closes its connection. */
 static void
-orders_give(ll_orders_t *s, orders_slot_t *sl, int rc)
+orders_give(lo_orders_t *s, orders_slot_t *sl, int rc)
 {
     if (rc == ORDERS_DB_BROKEN) {
         s->be->close(sl->db);
@@ -249,7 +249,7 @@ orders_give(ll_orders_t *s, orders_slot_t *sl, int rc)
 
 
 int
-orders_store_open(ll_orders_t *s, int *down, char *err, size_t errlen)
+orders_store_open(lo_orders_t *s, int *down, char *err, size_t errlen)
 {
     orders_slot_t  *sl;
     int             rc;
@@ -273,7 +273,7 @@ orders_store_open(ll_orders_t *s, int *down, char *err, size_t errlen)
  * after every write, so order-api does not serve the old row for 7 days.
  */
 static int
-orders_uncache(ll_orders_t *s, orders_slot_t *sl, const ll_order_t *o,
+orders_uncache(lo_orders_t *s, orders_slot_t *sl, const lo_order_t *o,
     char *err, size_t errlen)
 {
     redisReply  *r;
@@ -300,7 +300,7 @@ orders_uncache(ll_orders_t *s, orders_slot_t *sl, const ll_order_t *o,
 
 
 int
-orders_find(ll_orders_t *s, const char *sn, ll_order_t *out, char *err,
+orders_find(lo_orders_t *s, const char *sn, lo_order_t *out, char *err,
     size_t errlen)
 {
     orders_slot_t  *sl;
@@ -309,27 +309,27 @@ orders_find(ll_orders_t *s, const char *sn, ll_order_t *out, char *err,
     memset(out, 0, sizeof(*out));
     sl = orders_take(s, NULL, err, errlen);
     if (sl == NULL) {
-        return LL_ORDERS_ERROR;
+        return LO_ORDERS_ERROR;
     }
     rc = s->be->find(sl->db, sn, out, err, errlen);
     orders_give(s, sl, rc);
     if (rc < 0) {
-        return LL_ORDERS_ERROR;
+        return LO_ORDERS_ERROR;
     }
     if (rc == 0) {
         snprintf(err, errlen, "order %s does not exist", sn);
-        return LL_ORDERS_NOT_FOUND;
+        return LO_ORDERS_NOT_FOUND;
     }
-    return LL_ORDERS_OK;
+    return LO_ORDERS_OK;
 }
 
 
 int
-orders_change_state(ll_orders_t *s, const char *sn, int to, ll_order_t *out,
+orders_change_state(lo_orders_t *s, const char *sn, int to, lo_order_t *out,
     char *err, size_t errlen)
 {
     orders_slot_t  *sl;
-    ll_order_t      o;
+    lo_order_t      o;
     const char     *why;
     char            now[20];
     int64_t         conflicts;
@@ -338,45 +338,45 @@ orders_change_state(ll_orders_t *s, const char *sn, int to, ll_order_t *out,
     if (out != NULL) {
         memset(out, 0, sizeof(*out));
     }
-    if (to < LL_ORDER_CANCEL || to > LL_ORDER_EXPIRE) {
+    if (to < LO_ORDER_CANCEL || to > LO_ORDER_EXPIRE) {
         snprintf(err, errlen, "trade state %d does not exist", to);
-        return LL_ORDERS_REFUSED;
+        return LO_ORDERS_REFUSED;
     }
     memset(&o, 0, sizeof(o));
     sl = orders_take(s, NULL, err, errlen);
     if (sl == NULL) {
-        return LL_ORDERS_ERROR;
+        return LO_ORDERS_ERROR;
     }
 
     for (conflicts = 0; /* void */; conflicts++) {
         orders_order_free(&o);
         rc = s->be->find(sl->db, sn, &o, err, errlen);
         if (rc < 0) {
-            res = LL_ORDERS_ERROR;
+            res = LO_ORDERS_ERROR;
             break;
         }
         if (rc == 0) {
             snprintf(err, errlen, "order %s does not exist", sn);
-            res = LL_ORDERS_NOT_FOUND;
+            res = LO_ORDERS_NOT_FOUND;
             break;
         }
         if (o.trade_state == to) {
             /* a redelivery: done, but make sure the cache is clean */
             res = orders_uncache(s, sl, &o, err, errlen) == 0
-                  ? LL_ORDERS_SAME : LL_ORDERS_ERROR;
+                  ? LO_ORDERS_SAME : LO_ORDERS_ERROR;
             break;
         }
         why = orders_transition_refused((int) o.trade_state, to);
         if (why != NULL) {
             snprintf(err, errlen, "order %s is %s: %s", sn,
                      orders_state_name((int) o.trade_state), why);
-            res = LL_ORDERS_REFUSED;
+            res = LO_ORDERS_REFUSED;
             break;
         }
         orders_time_text(now, time(NULL), s->tz_min);
         rc = s->be->update_state(sl->db, &o, to, now, err, errlen);
         if (rc < 0) {
-            res = LL_ORDERS_ERROR;
+            res = LO_ORDERS_ERROR;
             break;
         }
         if (rc == 1) {
@@ -385,14 +385,14 @@ orders_change_state(ll_orders_t *s, const char *sn, int to, ll_order_t *out,
             free(o.update_time);
             o.update_time = strdup(now);
             res = orders_uncache(s, sl, &o, err, errlen) == 0
-                  ? LL_ORDERS_OK : LL_ORDERS_ERROR;
+                  ? LO_ORDERS_OK : LO_ORDERS_ERROR;
             break;
         }
         /* someone else wrote the row since we read it: read it again */
         if (conflicts + 1 >= s->conf->max_conflicts) {
             snprintf(err, errlen, "order %s: version changed under %lld "
                      "attempts in a row", sn, (long long) (conflicts + 1));
-            res = LL_ORDERS_ERROR;
+            res = LO_ORDERS_ERROR;
             break;
         }
     }
@@ -452,7 +452,7 @@ orders_utf8_len(const char *s)
 
 
 int
-orders_create(ll_orders_t *s, ll_order_t *o, char *err, size_t errlen)
+orders_create(lo_orders_t *s, lo_order_t *o, char *err, size_t errlen)
 {
     orders_slot_t  *sl;
     char            now[20], epoch[20], sn[32], code[9], digits[9];
@@ -474,7 +474,7 @@ orders_create(ll_orders_t *s, ll_order_t *o, char *err, size_t errlen)
                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 0)
     {
         snprintf(err, errlen, "getrandom failed");
-        return LL_ORDERS_ERROR;
+        return LO_ORDERS_ERROR;
     }
     strcat(sn, digits);
 
@@ -485,7 +485,7 @@ orders_create(ll_orders_t *s, ll_order_t *o, char *err, size_t errlen)
         || orders_default(&o->delete_time, epoch) != 0)
     {
         snprintf(err, errlen, "out of memory");
-        return LL_ORDERS_ERROR;
+        return LO_ORDERS_ERROR;
     }
 
     for (i = 1; i < ORDERS_NCOLS; i++) {
@@ -500,20 +500,20 @@ orders_create(ll_orders_t *s, ll_order_t *o, char *err, size_t errlen)
         {
             snprintf(err, errlen, "%s: expected YYYY-MM-DD",
                      orders_cols[i].name);
-            return LL_ORDERS_INVALID;
+            return LO_ORDERS_INVALID;
         }
         if (orders_cols[i].max > 0 && v != NULL
             && orders_utf8_len(v) > orders_cols[i].max)
         {
             snprintf(err, errlen, "%s: longer than %zu characters",
                      orders_cols[i].name, orders_cols[i].max);
-            return LL_ORDERS_INVALID;
+            return LO_ORDERS_INVALID;
         }
     }
 
     sl = orders_take(s, NULL, err, errlen);
     if (sl == NULL) {
-        return LL_ORDERS_ERROR;
+        return LO_ORDERS_ERROR;
     }
     o->version = 0;
     o->del_state = 0;
@@ -522,18 +522,18 @@ orders_create(ll_orders_t *s, ll_order_t *o, char *err, size_t errlen)
         /* go-zero deletes the keys on insert too: a cached "not found" */
         rc = orders_uncache(s, sl, o, err, errlen);
         orders_give(s, sl, 0);
-        return rc == 0 ? LL_ORDERS_OK : LL_ORDERS_ERROR;
+        return rc == 0 ? LO_ORDERS_OK : LO_ORDERS_ERROR;
     }
     orders_give(s, sl, rc);
-    return LL_ORDERS_ERROR;
+    return LO_ORDERS_ERROR;
 }
 
 
 void
-orders_svc_init(ll_orders_svc_t *svc, ll_orders_t *s)
+orders_svc_init(lo_orders_svc_t *svc, lo_orders_t *s)
 {
     memset(svc, 0, sizeof(*svc));
-    svc->abi = LL_ORDERS_ABI;
+    svc->abi = LO_ORDERS_ABI;
     svc->store = s;
     svc->find = orders_find;
     svc->change_state = orders_change_state;

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ll_orders.h"
+#include "lo_orders.h"
 
 /* The store's settings (the module's conf struct, filled by the core). */
 typedef struct {
@@ -58,7 +58,7 @@ typedef struct {
     const char     *name;           /* SQL column */
     const char     *go;             /* Go field of model.HomestayOrder */
     int             type;           /* orders_col_type_e */
-    size_t          offset;         /* in ll_order_t */
+    size_t          offset;         /* in lo_order_t */
     size_t          max;            /* TEXT: most characters it holds */
 } orders_col_t;
 
@@ -71,7 +71,7 @@ const char *orders_col_list(void);
 
 /* Set column i of o from text (NULL = SQL NULL: 0 or "").  0, or -1 when
  * out of memory.  @locality any thread */
-int orders_col_set(ll_order_t *o, int i, const char *val, size_t len);
+int orders_col_set(lo_order_t *o, int i, const char *val, size_t len);
 
 /* The address of column i's int64_t or char * in o. */
 #define orders_col_int(o, i)  ((int64_t *) ((char *) (o) + orders_cols[i].offset))
@@ -98,16 +98,16 @@ typedef struct {
     int   (*schema)(void *c, char *err, size_t errlen);
 
     /* The live row with sn: 1 found, 0 not found, < 0 error. */
-    int   (*find)(void *c, const char *sn, ll_order_t *o, char *err,
+    int   (*find)(void *c, const char *sn, lo_order_t *o, char *err,
                   size_t errlen);
 
     /* trade_state = to, version + 1, update_time = now WHERE id AND
      * version match o's: 1 updated, 0 lost the race, < 0 error. */
-    int   (*update_state)(void *c, const ll_order_t *o, int to,
+    int   (*update_state)(void *c, const lo_order_t *o, int to,
                           const char *now, char *err, size_t errlen);
 
     /* Insert every column but id; sets o->id.  0 or < 0. */
-    int   (*insert)(void *c, ll_order_t *o, char *err, size_t errlen);
+    int   (*insert)(void *c, lo_order_t *o, char *err, size_t errlen);
 } orders_backend_t;
 
 extern const orders_backend_t  orders_sqlite_backend;
@@ -120,36 +120,36 @@ extern const orders_backend_t  orders_mysql_backend;
  * conf must outlive the store.  0, or -1 with a reason in err.
  * @locality main thread
  */
-int orders_store_new(ll_orders_t **sp, const orders_conf_t *conf, char *err,
+int orders_store_new(lo_orders_t **sp, const orders_conf_t *conf, char *err,
     size_t errlen);
 
 /* Open the first connection and create/check the table.  0 or -1 with err;
  * *down is set to 1 when the failure is "server unreachable" (the store
  * still works and connects when the server is back).  @locality main */
-int orders_store_open(ll_orders_t *s, int *down, char *err, size_t errlen);
+int orders_store_open(lo_orders_t *s, int *down, char *err, size_t errlen);
 
 /* Close every connection and free the store; NULL-safe.  No call may be
  * running.  @locality main thread */
-void orders_store_free(ll_orders_t *s);
+void orders_store_free(lo_orders_t *s);
 
 /* "sqlite:data/orders.db" or "mysql://user@host:port/db" (no password),
  * for log lines.  @locality any thread */
-const char *orders_store_text(const ll_orders_t *s);
+const char *orders_store_text(const lo_orders_t *s);
 
 /* The zone as "+08:00".  @locality any thread */
-const char *orders_store_tz(const ll_orders_t *s);
+const char *orders_store_tz(const lo_orders_t *s);
 
-/* Fill svc with the store's functions (ll_orders.h).  @locality any */
-void orders_svc_init(ll_orders_svc_t *svc, ll_orders_t *s);
+/* Fill svc with the store's functions (lo_orders.h).  @locality any */
+void orders_svc_init(lo_orders_svc_t *svc, lo_orders_t *s);
 
 /* The service calls, also callable directly (looklook-cli). */
-int orders_find(ll_orders_t *s, const char *sn, ll_order_t *out, char *err,
+int orders_find(lo_orders_t *s, const char *sn, lo_order_t *out, char *err,
     size_t errlen);
-int orders_change_state(ll_orders_t *s, const char *sn, int to,
-    ll_order_t *out, char *err, size_t errlen);
-int orders_create(ll_orders_t *s, ll_order_t *o, char *err, size_t errlen);
-char *orders_notify_json(ll_orders_t *s, const ll_order_t *o);
-void orders_order_free(ll_order_t *o);
+int orders_change_state(lo_orders_t *s, const char *sn, int to,
+    lo_order_t *out, char *err, size_t errlen);
+int orders_create(lo_orders_t *s, lo_order_t *o, char *err, size_t errlen);
+char *orders_notify_json(lo_orders_t *s, const lo_order_t *o);
+void orders_order_free(lo_order_t *o);
 const char *orders_state_name(int state);
 
 /* Whether trade state `to` may follow `from`; NULL if so, else the reason.
@@ -163,7 +163,7 @@ const char *orders_transition_refused(int from, int to);
  * needed, order_total_price = the sum.  -1 if the dates are malformed or
  * the end is not after the start.  @locality any thread
  */
-int orders_price(ll_order_t *o);
+int orders_price(lo_order_t *o);
 
 /* Local time (offset tz_min minutes east of UTC) of Unix time t, as
  * "YYYY-MM-DD hh:mm:ss" into buf[20].  @locality any thread */

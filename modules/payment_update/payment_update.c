@@ -10,8 +10,13 @@
  * The notify task gets the ID "pay_success:<sn>" and is kept `retention`
  * after it ran, so it is enqueued once per order however often the Kafka
  * message comes: a redelivery finds the order already WaitUse, enqueues
- * again and meets "task ID conflicts", which means it is already there.
- * That lets a failed enqueue be retried without a second notification.
+ * again and is answered LL_R_CONFLICT (the ID is taken), which means it is
+ * already there.  That lets a failed enqueue be retried without a second
+ * notification.
+ *
+ * A database out of reach is answered LL_R_UNAVAILABLE: the source retries
+ * the payment without spending its retry budget, so an outage dead-letters
+ * nothing.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,11 +24,8 @@
 #include <string.h>
 
 #include "looklook.h"
-#include "ll_orders.h"
+#include "lo_orders.h"
 #include "pu_json.h"
-
-/* redisq's answer to a task ID that is taken (modules/redisq/rq_client.h) */
-#define PU_ID_CONFLICT  "redisq: task ID conflicts"
 
 /* payment pay_status (looklook app/payment/model/vars.go) */
 #define PU_PAY_SUCCESS  1
@@ -39,32 +41,30 @@ typedef struct {
 
 typedef struct {
     pu_conf_t                  *conf;
-    const ll_orders_svc_t      *os;
+    const lo_orders_svc_t      *os;     /* set in start, before any message */
 } pu_t;
 
 static const ll_conf_field_t  pu_conf_schema[] = {
-    { "notify", LL_CONF_BOOL, 0, "true", offsetof(pu_conf_t, notify),
-      "enqueue msg:pay_success:notify_user when an order is paid" },
-    { "notify_to", LL_CONF_STR, 0, "redisq", offsetof(pu_conf_t, notify_to),
-      "the mq instance that takes the notify task" },
-    { "notify_type", LL_CONF_STR, 0, "msg:pay_success:notify_user",
-      offsetof(pu_conf_t, notify_type), "task type of the notify task" },
-    { "notify_queue", LL_CONF_STR, 0, "default",
-      offsetof(pu_conf_t, notify_queue), "queue of the notify task" },
-    { "notify_retention", LL_CONF_DURATION, 0, "24h",
-      offsetof(pu_conf_t, notify_retention),
-      "keep the notify task this long after it ran, so a redelivered "
-      "payment does not notify twice" },
-    { NULL, 0, 0, NULL, 0, NULL }
+    LL_SET_BOOL(pu_conf_t, notify, "notify", 0, "true",
+                "enqueue msg:pay_success:notify_user when an order is paid"),
+    LL_SET_STR(pu_conf_t, notify_to, "notify_to", 0, "redisq",
+               "the mq instance that takes the notify task"),
+    LL_SET_STR(pu_conf_t, notify_type, "notify_type", 0,
+               "msg:pay_success:notify_user", "task type of the notify task"),
+    LL_SET_STR(pu_conf_t, notify_queue, "notify_queue", 0, "default",
+               "queue of the notify task"),
+    LL_SET_DURATION(pu_conf_t, notify_retention, "notify_retention", 0, "24h",
+                    0, 0, "keep the notify task this long after it ran, so a "
+                    "redelivered payment does not notify twice"),
+    LL_SET_END
 };
 
 
 static int
 pu_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
 {
-    pu_t  *pu;
+    pu_t  *pu = ll_alloc(in, sizeof(*pu));
 
-    pu = calloc(1, sizeof(*pu));
     if (pu == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -79,23 +79,10 @@ pu_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
 static int
 pu_start(ll_instance_t *in, char *err, size_t errlen)
 {
-    pu_t                   *pu = ll_get_data(in);
-    const ll_orders_svc_t  *os;
+    pu_t  *pu = ll_get_data(in);
 
-    os = ll_orders_get(in, err, errlen);
-    if (os == NULL) {
-        return -1;
-    }
-    __atomic_store_n(&pu->os, os, __ATOMIC_RELEASE);
-    return 0;
-}
-
-
-static void
-pu_fini(ll_instance_t *in)
-{
-    free(ll_get_data(in));
-    ll_set_data(in, NULL);
+    pu->os = lo_orders_get(in, err, errlen);
+    return pu->os != NULL ? 0 : -1;
 }
 
 
@@ -105,38 +92,47 @@ pu_fini(ll_instance_t *in)
  * @locality any handler-pool thread
  */
 static int
-pu_notify(ll_instance_t *in, pu_t *pu, const ll_order_t *o, ll_result_t *res)
+pu_notify(ll_instance_t *in, pu_t *pu, const lo_order_t *o, ll_result_t *res)
 {
     ll_msg_t     m;
     ll_result_t  r;
     char        *payload, id[64];
     int          outcome;
+    ll_opt_t     opts[] = {
+        LL_OPT_S("queue", pu->conf->notify_queue),
+        LL_OPT_N("retention", pu->conf->notify_retention)
+    };
 
     payload = pu->os->notify_json(pu->os->store, o);
     if (payload == NULL) {
-        return ll_retry(res, -1, "order %s: out of memory", o->sn);
+        return ll_error(res, LL_R_NO_MEMORY, "order %s: out of memory",
+                        o->sn);
     }
     snprintf(id, sizeof(id), "pay_success:%s", o->sn);
     ll_msg_init(&m);
     m.source = ll_instance_name(in);
     m.type = pu->conf->notify_type;
-    m.queue = pu->conf->notify_queue;
     m.id = id;
     m.payload = payload;
     m.payload_len = strlen(payload);
-    m.retention_ms = pu->conf->notify_retention;
+    m.opts = opts;
+    m.nopts = sizeof(opts) / sizeof(opts[0]);
 
+    ll_result_init(&r);
     outcome = ll_send(in, pu->conf->notify_to, &m, &r);
     free(payload);
-    if (outcome == LL_DONE
-        || strncmp(r.error, PU_ID_CONFLICT, sizeof(PU_ID_CONFLICT) - 1) == 0)
-    {
+    if (outcome == LL_DONE || r.reason == LL_R_CONFLICT) {
         return LL_DONE;
     }
-    /* retried as a whole: the order is WaitUse by then, which is SAME */
-    return ll_retry(res, -1, "order %s paid, but %s %s not enqueued: %s",
-                    o->sn, pu->conf->notify_to, pu->conf->notify_type,
-                    r.error);
+    /* retried as a whole (the order is WaitUse by then, which is SAME),
+     * keeping the queue's reason: a queue out of reach spends no attempt */
+    outcome = ll_retry(res, -1, "order %s paid, but %s %s not enqueued: %s",
+                       o->sn, pu->conf->notify_to, pu->conf->notify_type,
+                       r.error);
+    if (ll_reason_transient(r.reason)) {
+        res->reason = r.reason;
+    }
+    return outcome;
 }
 
 
@@ -146,37 +142,33 @@ pu_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
 {
     pu_t          *pu = ll_get_data(in);
     pu_message_t   pm;
-    ll_order_t     o;
+    lo_order_t     o;
     const char    *osn;
     char           why[LL_ERROR_MAX - 200];
     int            rc, to, outcome, shown;
     int64_t        pay;
 
-    /* an mq module listed before us may dispatch before our start ran */
-    if (__atomic_load_n(&pu->os, __ATOMIC_ACQUIRE) == NULL) {
-        return ll_retry(res, 1000, "payment_update is not started yet");
-    }
-
     /* as order-mq's json.Unmarshal: what it refuses fails here for good */
     shown = (int) (msg->payload_len > 120 ? 120 : msg->payload_len);
     rc = pu_json_decode(msg->payload, msg->payload_len, &pm, why, sizeof(why));
     if (rc == PU_JSON_SYNTAX) {
-        return ll_fail(res, "value is not {\"payStatus\":N,\"orderSn\":\"..\"}"
-                       " (%s): \"%.*s\"", why, shown,
-                       (const char *) msg->payload);
+        return ll_error(res, LL_R_INVALID,
+                        "value is not {\"payStatus\":N,\"orderSn\":\"..\"}"
+                        " (%s): \"%.*s\"", why, shown,
+                        (const char *) msg->payload);
     }
     if (rc == PU_JSON_TYPE) {
-        return ll_fail(res, "payStatus must be an integer and orderSn a "
-                       "string (%s): \"%.*s\"", why, shown,
-                       (const char *) msg->payload);
+        return ll_error(res, LL_R_INVALID, "payStatus must be an integer "
+                        "and orderSn a string (%s): \"%.*s\"", why, shown,
+                        (const char *) msg->payload);
     }
     osn = pm.order_sn != NULL ? pm.order_sn : "";
     pay = pm.pay_status;
 
     if (pay == PU_PAY_SUCCESS) {
-        to = LL_ORDER_WAIT_USE;
+        to = LO_ORDER_WAIT_USE;
     } else if (pay == PU_PAY_REFUND) {
-        to = LL_ORDER_REFUND;
+        to = LO_ORDER_REFUND;
     } else {
         ll_log(in, LL_LOG_DEBUG, "order %s: payStatus %" PRId64 " needs "
                "nothing", osn, pay);
@@ -186,16 +178,16 @@ pu_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
 
     rc = pu->os->change_state(pu->os->store, osn, to, &o, why, sizeof(why));
     switch (rc) {
-    case LL_ORDERS_OK:
-    case LL_ORDERS_SAME:
+    case LO_ORDERS_OK:
+    case LO_ORDERS_SAME:
         ll_log(in, LL_LOG_DEBUG, "order %s: %s%s", osn,
-               rc == LL_ORDERS_OK ? "now " : "already ",
+               rc == LO_ORDERS_OK ? "now " : "already ",
                pu->os->state_name(to));
-        outcome = to == LL_ORDER_WAIT_USE && pu->conf->notify
+        outcome = to == LO_ORDER_WAIT_USE && pu->conf->notify
                   ? pu_notify(in, pu, &o, res) : LL_DONE;
         break;
-    case LL_ORDERS_REFUSED:
-        if (to == LL_ORDER_WAIT_USE && o.trade_state > LL_ORDER_WAIT_USE) {
+    case LO_ORDERS_REFUSED:
+        if (to == LO_ORDER_WAIT_USE && o.trade_state > LO_ORDER_WAIT_USE) {
             /* Used, Refund and Expire come only after WaitUse: this
              * payment was applied before (a redelivery after a rebalance
              * that replays "paid" after "refunded") */
@@ -207,11 +199,13 @@ pu_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
         /* e.g. paid after the close: somebody has to refund it */
         outcome = ll_fail(res, "payStatus %" PRId64 ": %s", pay, why);
         break;
-    case LL_ORDERS_NOT_FOUND:
-        outcome = ll_fail(res, "payStatus %" PRId64 ": %s", pay, why);
+    case LO_ORDERS_NOT_FOUND:
+        outcome = ll_error(res, LL_R_NOT_FOUND, "payStatus %" PRId64 ": %s",
+                           pay, why);
         break;
     default:
-        outcome = ll_retry(res, -1, "order %s: %s", osn, why);
+        /* the database is out of reach: not this payment's fault */
+        outcome = ll_error(res, LL_R_UNAVAILABLE, "order %s: %s", osn, why);
         break;
     }
     pu->os->order_free(&o);
@@ -231,6 +225,5 @@ LL_MODULE_EXPORT const ll_module_t  ll_module = {
     .conf_size = sizeof(pu_conf_t),
     .init = pu_init,
     .start = pu_start,
-    .fini = pu_fini,
     .handle = pu_handle,
 };

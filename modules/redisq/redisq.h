@@ -76,6 +76,7 @@ struct rq_job_s {
     uint8_t            *raw;        /* undecodable msg bytes */
     size_t              rawlen;
     ll_header_t        *headers;
+    ll_opt_t            opt;        /* msg.opts: the queue */
     int64_t             start_ms;
     int64_t             deadline_ms;
     int64_t             lease_ms;   /* local lease (Unix ms), under lock */
@@ -84,6 +85,7 @@ struct rq_job_s {
     int                 why;        /* RQ_WHY_*, under lock */
     int                 dispatched; /* handed to the pool, under lock */
     int                 outcome;
+    int                 reason;     /* ll_reason_e of a retry */
     int64_t             retry_delay_ms;
     char                error[LL_ERROR_MAX];
 };

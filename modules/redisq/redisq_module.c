@@ -13,42 +13,54 @@
 
 #include "redisq.h"
 
+#define R_STR(key, def, m, help) \
+    LL_SET_STR(rq_conf_t, m, key, 0, def, help)
+#define R_INT(key, def, m, lo, hi, help) \
+    LL_SET_INT(rq_conf_t, m, key, 0, def, lo, hi, help)
+#define R_DUR(key, def, m, lo, hi, help) \
+    LL_SET_DURATION(rq_conf_t, m, key, 0, def, lo, hi, help)
+
 static const ll_conf_field_t  rq_schema[] = {
-    { "redis", LL_CONF_STR, 0, "redis://127.0.0.1:6379/0",
-      offsetof(rq_conf_t, redis),
-      "redis://[user[:password]@]host[:port][/db] or unix:///path[?db=N]" },
-    { "username", LL_CONF_STR, 0, NULL, offsetof(rq_conf_t, username),
-      "ACL user name (overrides the URL's)" },
-    { "password", LL_CONF_STR, 0, NULL, offsetof(rq_conf_t, password),
-      "password (overrides the URL's)" },
-    { "db", LL_CONF_INT, 0, "-1", offsetof(rq_conf_t, db),
-      "database number (overrides the URL's; -1 = the URL's)" },
-    { "connect_timeout", LL_CONF_DURATION, 0, "2s",
-      offsetof(rq_conf_t, connect_timeout), "Redis connect timeout" },
-    { "concurrency", LL_CONF_INT, 0, "20", offsetof(rq_conf_t, concurrency),
-      "tasks run at the same time by each worker process" },
-    { "queues", LL_CONF_NODE, 0, NULL, offsetof(rq_conf_t, queues),
-      "queues served and their priorities: { critical = 6; default = 3; }"
-      " (default { default = 1; })" },
-    { "strict_priority", LL_CONF_BOOL, 0, "false",
-      offsetof(rq_conf_t, strict_priority),
-      "serve lower-priority queues only when higher ones are empty" },
-    { "dequeue_batch", LL_CONF_INT, 0, "100",
-      offsetof(rq_conf_t, dequeue_batch),
-      "most tasks leased by one dequeue call" },
-    { "janitor_interval", LL_CONF_DURATION, 0, "8s",
-      offsetof(rq_conf_t, janitor_interval),
-      "how often expired completed tasks are deleted" },
-    { "janitor_batch", LL_CONF_INT, 0, "100",
-      offsetof(rq_conf_t, janitor_batch),
-      "completed tasks deleted per janitor script call" },
-    { "recover_interval", LL_CONF_DURATION, 0, "60s",
-      offsetof(rq_conf_t, recover_interval),
-      "how often tasks with an expired lease are recovered" },
-    { "forward_poll", LL_CONF_DURATION, 0, "250ms",
-      offsetof(rq_conf_t, forward_poll),
-      "longest sleep of the scheduled/retry forwarder between re-reads" },
-    { NULL, 0, 0, NULL, 0, NULL }
+    R_STR("redis", "redis://127.0.0.1:6379/0", redis,
+          "redis://[user[:password]@]host[:port][/db] or "
+          "unix:///path[?db=N]"),
+    R_STR("username", NULL, username, "ACL user name (overrides the URL's)"),
+    R_STR("password", NULL, password, "password (overrides the URL's)"),
+    R_INT("db", "-1", db, -1, 1000000,
+          "database number (overrides the URL's; -1 = the URL's)"),
+    R_DUR("connect_timeout", "2s", connect_timeout, 0, 0,
+          "Redis connect timeout"),
+    R_INT("concurrency", "20", concurrency, 1, 100000,
+          "tasks run at the same time by each worker process"),
+    LL_SET_NODE(rq_conf_t, queues, "queues", 0,
+                "queues served and their priorities: { critical = 6; "
+                "default = 3; } (default { default = 1; })"),
+    LL_SET_BOOL(rq_conf_t, strict_priority, "strict_priority", 0, "false",
+                "serve lower-priority queues only when higher ones are empty"),
+    R_INT("dequeue_batch", "100", dequeue_batch, 1, 1000,
+          "most tasks leased by one dequeue call"),
+    R_DUR("janitor_interval", "8s", janitor_interval, 100, 86400000,
+          "how often expired completed tasks are deleted"),
+    R_INT("janitor_batch", "100", janitor_batch, 1, 1000000,
+          "completed tasks deleted per janitor script call"),
+    R_DUR("recover_interval", "60s", recover_interval, 100, 86400000,
+          "how often tasks with an expired lease are recovered"),
+    R_DUR("forward_poll", "250ms", forward_poll, 1, 86400000,
+          "longest sleep of the scheduled/retry forwarder between re-reads"),
+    LL_SET_END
+};
+
+/* The options of a task, beside the generic message fields. */
+static const ll_opt_decl_t  rq_opts[] = {
+    { "queue", LL_OPT_STR, LL_OPT_IN | LL_OPT_OUT,
+      "delivered: the task's queue; to enqueue: the queue (default "
+      "\"default\")" },
+    { "unique_ttl", LL_OPT_MS, LL_OPT_OUT,
+      "uniqueness lock lifetime, at least 1s (asynq Unique)" },
+    { "retention", LL_OPT_MS, LL_OPT_OUT,
+      "keep the task as completed this long after it ran (asynq "
+      "Retention): its ID stays taken" },
+    { NULL, 0, 0, NULL }
 };
 
 
@@ -78,7 +90,7 @@ rq_init_queues(rq_server_t *s, const ll_conf_node_t *node, char *err,
         e = ll_conf_at(node, i);
         name = ll_conf_key(e);
         if (name == NULL || ll_conf_int(e, &prio) != 0) {
-            return ll_conf_error(err, errlen, e, "queues: expected "
+            return ll_conf_error(s->in, err, errlen, e, "queues: expected "
                                  "{ name = priority; ... } with integer "
                                  "priorities");
         }
@@ -86,11 +98,11 @@ rq_init_queues(rq_server_t *s, const ll_conf_node_t *node, char *err,
             continue;   /* as asynq: non-positive priorities are dropped */
         }
         if (s->nqueues == RQ_MAX_QUEUES) {
-            return ll_conf_error(err, errlen, e, "queues: at most %d",
+            return ll_conf_error(s->in, err, errlen, e, "queues: at most %d",
                                  RQ_MAX_QUEUES);
         }
         if (rq_keys_init(&s->queues[s->nqueues].k, name) != 0) {
-            return ll_conf_error(err, errlen, e, "queues: invalid queue "
+            return ll_conf_error(s->in, err, errlen, e, "queues: invalid queue "
                                  "name \"%s\"", name);
         }
         s->queues[s->nqueues].priority = prio > 1000000 ? 1000000 : (int) prio;
@@ -151,24 +163,6 @@ rq_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
     pthread_cond_t      *conds[6];
     int                  i;
 
-    if (c->concurrency < 1 || c->concurrency > 100000) {
-        snprintf(err, errlen, "concurrency must be 1..100000");
-        return -1;
-    }
-    if (c->dequeue_batch < 1 || c->dequeue_batch > 1000
-        || c->janitor_batch < 1)
-    {
-        snprintf(err, errlen, "dequeue_batch must be 1..1000, janitor_batch "
-                 ">= 1");
-        return -1;
-    }
-    if (c->janitor_interval < 100 || c->recover_interval < 100
-        || c->forward_poll < 1)
-    {
-        snprintf(err, errlen, "janitor_interval and recover_interval must be "
-                 ">= 100ms, forward_poll >= 1ms");
-        return -1;
-    }
     s = calloc(1, sizeof(*s));
     if (s == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -417,10 +411,11 @@ rq_served(rq_server_t *s, const char *q)
 
 
 /*
- * Enqueue a task for another module (see rq_client.h for the fields and
- * the error texts): LL_DONE with res->id = the task ID; LL_FAIL for an
- * invalid task, a duplicate (unique lock held) or an ID conflict;
- * LL_RETRY when Redis is unreachable.
+ * Enqueue a task for another module (see rq_client.h for the fields, the
+ * options and the error texts): LL_DONE with res->id = the task ID;
+ * LL_FAIL for an invalid task (LL_R_INVALID), a duplicate (unique lock
+ * held: LL_R_DUPLICATE) or an ID conflict (LL_R_CONFLICT); LL_RETRY when
+ * Redis is unreachable (LL_R_UNAVAILABLE) or memory short (LL_R_NO_MEMORY).
  * @locality any thread (ll_send), concurrently
  */
 static int
@@ -450,13 +445,19 @@ rq_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
     case RQ_OK:
         break;
     case RQ_EREDIS:
-        return ll_retry(res, -1, "%s", out.error);
+        return ll_error(res, LL_R_UNAVAILABLE, "%s", out.error);
+    case RQ_ENOMEM:
+        return ll_error(res, LL_R_NO_MEMORY, "%s", out.error);
+    case RQ_EDUP:
+        return ll_error(res, LL_R_DUPLICATE, "%s", out.error);
+    case RQ_ECONFLICT:
+        return ll_error(res, LL_R_CONFLICT, "%s", out.error);
     default:
-        return ll_fail(res, "%s", out.error);
+        return ll_error(res, LL_R_INVALID, "%s", out.error);
     }
 
     /* wake our own timer or fetcher instead of waiting for a poll */
-    if (rq_served(s, msg->queue ? msg->queue : "default") != NULL) {
+    if (rq_served(s, ll_msg_opt_str(msg, "queue", "default")) != NULL) {
         now = rq_now_ms();
         if (msg->process_at_ms > now) {
             rq_timer_poke(s, msg->process_at_ms);
@@ -479,6 +480,7 @@ LL_MODULE_EXPORT const ll_module_t  ll_module = {
     .description = "asynq-compatible Redis task queue (server and client)",
     .conf = rq_schema,
     .conf_size = sizeof(rq_conf_t),
+    .opts = rq_opts,
     .init = rq_init,
     .start = rq_start,
     .stop = rq_stop,

@@ -14,8 +14,11 @@
 
 #define RQ_ACK_MAX  1024    /* jobs per write round */
 
+/* RQ_A_STALL: a retry for a transient reason (ll_reason_transient): back
+ * to the retry set without counting a failure, as asynq's Retry with
+ * isFailure false, so an outage never archives a task */
 enum { RQ_A_DONE = 0, RQ_A_COMPLETE, RQ_A_RETRY, RQ_A_ARCHIVE, RQ_A_REQUEUE,
-       RQ_A_SKIP };
+       RQ_A_SKIP, RQ_A_STALL };
 
 static const char  *rq_why_text[] = {
     "", "context deadline exceeded", "context canceled", "", ""
@@ -63,6 +66,7 @@ rq_action(rq_server_t *s, rq_job_t *j, const rq_round_t *rd)
     case RQ_WHY_CANCELED:
         snprintf(j->error, sizeof(j->error), "%s", rq_why_text[j->why]);
         j->outcome = LL_RETRY;
+        j->reason = LL_R_ERROR;
         j->retry_delay_ms = -1;
         break;
     default:
@@ -74,6 +78,9 @@ rq_action(rq_server_t *s, rq_job_t *j, const rq_round_t *rd)
     case LL_REVOKE:
         return RQ_A_DONE;
     case LL_RETRY:
+        if (ll_reason_transient(j->reason)) {
+            return RQ_A_STALL;
+        }
         return tm->retried >= tm->retry ? RQ_A_ARCHIVE : RQ_A_RETRY;
     default:
         return RQ_A_ARCHIVE;
@@ -145,6 +152,7 @@ rq_append_one(rq_server_t *s, rq_redis_t *r, rq_job_t *j, int action,
         RQ_ARG((char *) msg, msglen); RQ_STR(j->tm->unique_key);
         break;
     case RQ_A_RETRY:
+    case RQ_A_STALL:
         script = &rq_s_retry;
         nkeys = 8;
         due_ms = j->retry_delay_ms >= 0
@@ -155,7 +163,8 @@ rq_append_one(rq_server_t *s, rq_redis_t *r, rq_job_t *j, int action,
         RQ_STR(hash); RQ_STR(k->active); RQ_STR(k->lease); RQ_STR(k->retry);
         RQ_STR(pday); RQ_STR(fday); RQ_STR(k->processed); RQ_STR(k->failed);
         RQ_STR(j->id); RQ_ARG((char *) msg, msglen); RQ_STR(t1);
-        RQ_STR(rd->stats_exp); RQ_STR("1"); RQ_STR(t2);
+        RQ_STR(rd->stats_exp); RQ_STR(action == RQ_A_RETRY ? "1" : "0");
+        RQ_STR(t2);
         break;
     case RQ_A_ARCHIVE:
         script = &rq_s_archive;

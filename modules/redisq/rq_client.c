@@ -41,6 +41,15 @@ rq_enq_invalid(rq_enq_out_t *out, const char *why)
 }
 
 
+static int
+rq_enq_nomem(rq_enq_out_t *out)
+{
+    snprintf(out->error, sizeof(out->error), "redisq: out of memory");
+    out->rc = RQ_ENOMEM;
+    return RQ_ENOMEM;
+}
+
+
 /* Seconds from ms, rounding a positive sub-second value up to 1 s (Go
  * would truncate it to 0, which means "none"). */
 static int64_t
@@ -50,7 +59,8 @@ rq_secs(int64_t ms)
 }
 
 
-/* Fill e from m (times relative to now_ms).  RQ_OK or RQ_EINVAL. */
+/* Fill e from m (times relative to now_ms).  RQ_OK, RQ_EINVAL or
+ * RQ_ENOMEM. */
 static int
 rq_enq_prepare(rq_enq_t *e, const ll_msg_t *m, int64_t now_ms,
     rq_enq_out_t *out)
@@ -60,13 +70,15 @@ rq_enq_prepare(rq_enq_t *e, const ll_msg_t *m, int64_t now_ms,
     rq_keys_t                          k;
     char                              *hbuf = NULL, *p;
     size_t                             i, hlen = 0;
-    int64_t                            ttl_s = 0;
+    int64_t                            ttl_s = 0, unique_ttl, retention;
     int                                scheduled, unique, rc = RQ_OK;
 
     memset(e, 0, sizeof(*e));
     out->rc = RQ_OK;
     out->error[0] = '\0';
-    e->queue = m->queue ? m->queue : "default";
+    e->queue = ll_msg_opt_str(m, "queue", "default");
+    unique_ttl = ll_msg_opt_num(m, "unique_ttl", 0);
+    retention = ll_msg_opt_num(m, "retention", 0);
 
     if (m->id != NULL) {
         if (!rq_name_ok(m->id, RQ_ID_MAX)) {
@@ -87,11 +99,11 @@ rq_enq_prepare(rq_enq_t *e, const ll_msg_t *m, int64_t now_ms,
     }
 
     scheduled = m->process_at_ms > now_ms;
-    unique = m->unique_ttl_ms > 0;
-    if (unique && m->unique_ttl_ms < 1000) {
+    unique = unique_ttl > 0;
+    if (unique && unique_ttl < 1000) {
         return rq_enq_invalid(out, "unique TTL must be at least 1s");
     }
-    if (m->timeout_ms < 0 || m->deadline_ms < 0 || m->retention_ms < 0) {
+    if (m->timeout_ms < 0 || m->deadline_ms < 0 || retention < 0) {
         return rq_enq_invalid(out, "negative timeout, deadline or retention");
     }
 
@@ -106,7 +118,7 @@ rq_enq_prepare(rq_enq_t *e, const ll_msg_t *m, int64_t now_ms,
     if (tm.timeout == 0 && tm.deadline == 0) {
         tm.timeout = RQ_DEFAULT_TIMEOUT_S;
     }
-    tm.retention = rq_secs(m->retention_ms);
+    tm.retention = rq_secs(retention);
 
     if (unique) {
         if (rq_unique_key(e->lock, sizeof(e->lock), e->queue, m->type,
@@ -116,8 +128,8 @@ rq_enq_prepare(rq_enq_t *e, const ll_msg_t *m, int64_t now_ms,
         }
         tm.unique_key = e->lock;
         ttl_s = scheduled
-                ? (m->process_at_ms + m->unique_ttl_ms - now_ms) / 1000
-                : m->unique_ttl_ms / 1000;
+                ? (m->process_at_ms + unique_ttl - now_ms) / 1000
+                : unique_ttl / 1000;
     }
 
     /* headers: map<string,string>, so NUL-terminated UTF-8 copies */
@@ -129,7 +141,7 @@ rq_enq_prepare(rq_enq_t *e, const ll_msg_t *m, int64_t now_ms,
         hp = calloc(m->nheaders, sizeof(*hp));
         hbuf = malloc(hlen);
         if (hv == NULL || hp == NULL || hbuf == NULL) {
-            rc = rq_enq_invalid(out, "out of memory");
+            rc = rq_enq_nomem(out);
             goto done;
         }
         for (i = 0, p = hbuf; i < m->nheaders; i++) {
@@ -160,7 +172,7 @@ rq_enq_prepare(rq_enq_t *e, const ll_msg_t *m, int64_t now_ms,
 
     e->msg = rq_msg_pack(&tm, &e->msglen);
     if (e->msg == NULL) {
-        rc = rq_enq_invalid(out, "out of memory");
+        rc = rq_enq_nomem(out);
         goto done;
     }
 
@@ -247,6 +259,26 @@ rq_sadd_queue(rq_redis_t *r, const char *q)
 }
 
 
+void
+rq_msg_opts(ll_msg_t *m, rq_opts_t *o, const char *queue,
+    int64_t unique_ttl_ms, int64_t retention_ms)
+{
+    size_t  n = 0;
+
+    if (queue != NULL) {
+        o->opt[n++] = (ll_opt_t) LL_OPT_S("queue", queue);
+    }
+    if (unique_ttl_ms != 0) {
+        o->opt[n++] = (ll_opt_t) LL_OPT_N("unique_ttl", unique_ttl_ms);
+    }
+    if (retention_ms != 0) {
+        o->opt[n++] = (ll_opt_t) LL_OPT_N("retention", retention_ms);
+    }
+    m->opts = o->opt;
+    m->nopts = n;
+}
+
+
 int
 rq_enqueue(rq_redis_t *r, const ll_msg_t *m, rq_enq_out_t *out)
 {
@@ -295,7 +327,7 @@ rq_enqueue_many(rq_redis_t *r, const ll_msg_t *m, size_t n,
     e = malloc(sizeof(*e) * RQ_CHUNK);
     if (e == NULL) {
         for (i = 0; i < n; i++) {
-            rq_enq_invalid(&out[i], "out of memory");
+            rq_enq_nomem(&out[i]);
         }
         return 0;
     }

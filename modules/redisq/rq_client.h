@@ -1,19 +1,22 @@
 /*
  * rq_client: enqueue asynq tasks (asynq-wire.md section 3), one at a time
  * or many in one pipeline.  The request is an ll_msg_t with the submission
- * fields: type, payload, queue (NULL = "default"), id (NULL = new UUID v4),
- * process_at_ms, max_retry (-1 = 25), timeout_ms, deadline_ms,
- * unique_ttl_ms, retention_ms, headers.  Shared by the redisq module (its
- * handle hook) and looklook-cli (task enqueue).
+ * fields: type, payload, id (NULL = new UUID v4), process_at_ms, max_retry
+ * (-1 = 25), timeout_ms, deadline_ms, headers, and the redisq message
+ * options "queue" (default "default"), "unique_ttl" and "retention" (ms).
+ * Shared by the redisq module (its handle hook) and looklook-cli (task
+ * enqueue).
  *
- * Results, and the error texts they carry (also in README.md):
+ * Results, the texts they carry (also in README.md) and the reason code
+ * the handle hook answers with:
  *   RQ_OK         the task is stored; id holds its ID
- *   RQ_EINVAL     "redisq: invalid task: <why>"            (LL_FAIL)
+ *   RQ_EINVAL     "redisq: invalid task: <why>"        LL_R_INVALID
  *   RQ_EDUP       "redisq: task already exists (unique lock held)"
- *                                                          (LL_FAIL)
+ *                                                      LL_R_DUPLICATE
  *   RQ_ECONFLICT  "redisq: task ID conflicts with another task"
- *                                                          (LL_FAIL)
- *   RQ_EREDIS     "redisq: redis unreachable: <why>"       (LL_RETRY)
+ *                                                      LL_R_CONFLICT
+ *   RQ_EREDIS     "redisq: redis unreachable: <why>"   LL_R_UNAVAILABLE
+ *   RQ_ENOMEM     "redisq: out of memory"              LL_R_NO_MEMORY
  */
 #ifndef RQ_CLIENT_H_INCLUDED
 #define RQ_CLIENT_H_INCLUDED
@@ -30,7 +33,8 @@ typedef enum {
     RQ_EINVAL,
     RQ_EDUP,
     RQ_ECONFLICT,
-    RQ_EREDIS
+    RQ_EREDIS,
+    RQ_ENOMEM
 } rq_enq_rc_e;
 
 #define RQ_ERR_DUP       "redisq: task already exists (unique lock held)"
@@ -41,6 +45,20 @@ typedef struct {
     char    id[RQ_ID_MAX + 1];  /* the task ID (also on error, if known) */
     char    error[256];         /* text for rc != RQ_OK */
 } rq_enq_out_t;
+
+/* Room for the redisq options of one request built outside a module
+ * (looklook-cli). */
+typedef struct {
+    ll_opt_t    opt[3];
+} rq_opts_t;
+
+/*
+ * Point m's options at o, filled with the queue (NULL: none, the default
+ * queue), the unique TTL and the retention (ms, 0: none).
+ * @locality any thread
+ */
+void rq_msg_opts(ll_msg_t *m, rq_opts_t *o, const char *queue,
+    int64_t unique_ttl_ms, int64_t retention_ms);
 
 /*
  * Enqueue one task: SADD asynq:queues and the enqueue / enqueue-unique /

@@ -206,6 +206,7 @@ rq_done(ll_msg_t *msg, int outcome, const ll_result_t *res, void *arg)
         return;
     }
     j->outcome = outcome;
+    j->reason = res->reason;
     j->retry_delay_ms = res->retry_delay_ms;
     snprintf(j->error, sizeof(j->error), "%s", res->error);
 
@@ -337,7 +338,9 @@ rq_start_job(rq_server_t *s, rq_queue_t *q, const redisReply *id,
     j->msg.source = ll_instance_name(s->in);
     j->msg.type = j->tm->type;
     j->msg.id = j->tm->id;
-    j->msg.queue = q->k.name;
+    j->opt = (ll_opt_t) LL_OPT_S("queue", q->k.name);
+    j->msg.opts = &j->opt;
+    j->msg.nopts = 1;
     j->msg.payload = j->tm->payload.data;
     j->msg.payload_len = j->tm->payload.len;
     j->msg.attempt = j->tm->retried;

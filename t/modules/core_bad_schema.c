@@ -14,11 +14,11 @@ typedef struct {
 } bad_schema_conf_t;
 
 static const ll_conf_field_t bad_schema_conf[] = {
-    { "label", LL_CONF_STR, 0, "x", offsetof(bad_schema_conf_t, label),
-      "a string" },
-    { "limit", LL_CONF_INT, 0, "10", offsetof(bad_schema_conf_t, limit),
-      "an integer" },
-    { NULL, 0, 0, NULL, 0, NULL }
+    LL_SET_STR(bad_schema_conf_t, label, "label", 0, "x",
+      "a string"),
+    LL_SET_INT(bad_schema_conf_t, limit, "limit", 0, "10", 0, 0,
+      "an integer"),
+    LL_SET_END
 };
 
 

@@ -27,13 +27,13 @@ typedef struct {
 } fail_conf_t;
 
 static const ll_conf_field_t fail_conf[] = {
-    { "at", LL_CONF_STR, LL_CONF_REQUIRED, NULL, offsetof(fail_conf_t, at),
-      "where to fail: init, start, crash or hang" },
-    { "message", LL_CONF_STR, 0, "failing on purpose",
-      offsetof(fail_conf_t, message), "the error returned" },
-    { "when_file", LL_CONF_STR, 0, NULL, offsetof(fail_conf_t, when_file),
-      "fail only while this file exists" },
-    { NULL, 0, 0, NULL, 0, NULL }
+    LL_SET_STR(fail_conf_t, at, "at", LL_CONF_REQUIRED, NULL,
+      "where to fail: init, start, crash or hang"),
+    LL_SET_STR(fail_conf_t, message, "message", 0, "failing on purpose",
+      "the error returned"),
+    LL_SET_STR(fail_conf_t, when_file, "when_file", 0, NULL,
+      "fail only while this file exists"),
+    LL_SET_END
 };
 
 

@@ -21,13 +21,13 @@ typedef struct {
 } relay_conf_t;
 
 static const ll_conf_field_t relay_conf[] = {
-    { "to", LL_CONF_STR, LL_CONF_REQUIRED, NULL, offsetof(relay_conf_t, to),
-      "instance to hand messages to" },
-    { "at", LL_CONF_STR, 0, "handle", offsetof(relay_conf_t, at),
-      "send from start or from handle" },
-    { "sleep", LL_CONF_DURATION, 0, "0", offsetof(relay_conf_t, sleep_ms),
-      "time handle waits before sending" },
-    { NULL, 0, 0, NULL, 0, NULL }
+    LL_SET_STR(relay_conf_t, to, "to", LL_CONF_REQUIRED, NULL,
+      "instance to hand messages to"),
+    LL_SET_STR(relay_conf_t, at, "at", 0, "handle",
+      "send from start or from handle"),
+    LL_SET_DURATION(relay_conf_t, sleep_ms, "sleep", 0, "0", 0, 0,
+      "time handle waits before sending"),
+    LL_SET_END
 };
 
 
@@ -39,11 +39,10 @@ relay_send(ll_instance_t *in, const char *id, const char *where)
     ll_result_t    res;
     int            r;
 
-    memset(&m, 0, sizeof(m));
+    ll_msg_init(&m);
     m.type = "relayed";
     m.id = id;
-    m.partition = -1;
-    m.offset = -1;
+    ll_result_init(&res);
     r = ll_send(in, c->to, &m, &res);
     ll_log(in, LL_LOG_INFO, "sent from %s: %s (%s)", where,
            r == LL_DONE ? "done" : r == LL_RETRY ? "retry"

@@ -20,19 +20,19 @@ typedef struct {
 } schema_conf_t;
 
 static const ll_conf_field_t schema_conf[] = {
-    { "label", LL_CONF_STR, LL_CONF_REQUIRED, NULL,
-      offsetof(schema_conf_t, label), "a required string" },
-    { "limit", LL_CONF_INT, 0, "10", offsetof(schema_conf_t, limit),
-      "an integer" },
-    { "enabled", LL_CONF_BOOL, 0, "true", offsetof(schema_conf_t, enabled),
-      "a boolean" },
-    { "timeout", LL_CONF_DURATION, 0, "1m30s",
-      offsetof(schema_conf_t, timeout_ms), "a duration" },
-    { "ratio", LL_CONF_DOUBLE, 0, "0.5", offsetof(schema_conf_t, ratio),
-      "a double" },
-    { "items", LL_CONF_NODE, 0, NULL, offsetof(schema_conf_t, items),
-      "a list of strings" },
-    { NULL, 0, 0, NULL, 0, NULL }
+    LL_SET_STR(schema_conf_t, label, "label", LL_CONF_REQUIRED, NULL,
+      "a required string"),
+    LL_SET_INT(schema_conf_t, limit, "limit", 0, "10", 0, 0,
+      "an integer"),
+    LL_SET_BOOL(schema_conf_t, enabled, "enabled", 0, "true",
+      "a boolean"),
+    LL_SET_DURATION(schema_conf_t, timeout_ms, "timeout", 0, "1m30s", 0, 0,
+      "a duration"),
+    LL_SET_DOUBLE(schema_conf_t, ratio, "ratio", 0, "0.5", 0, 0,
+      "a double"),
+    LL_SET_NODE(schema_conf_t, items, "items", 0,
+      "a list of strings"),
+    LL_SET_END
 };
 
 
@@ -48,7 +48,7 @@ schema_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
         for (i = 0; i < count; i++) {
             n = ll_conf_at(c->items, i);
             if (ll_conf_str(n) == NULL) {
-                return ll_conf_error(err, errlen, n,
+                return ll_conf_error(in, err, errlen, n,
                                      "items: element %d is not a string", i);
             }
         }

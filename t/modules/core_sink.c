@@ -41,18 +41,17 @@ typedef struct {
 } sink_t;
 
 static const ll_conf_field_t sink_conf[] = {
-    { "file", LL_CONF_STR, LL_CONF_REQUIRED, NULL,
-      offsetof(sink_conf_t, file), "file each handled message is appended to" },
-    { "sleep", LL_CONF_DURATION, 0, "0", offsetof(sink_conf_t, sleep_ms),
-      "time each message takes" },
-    { "tag", LL_CONF_STR, 0, "-", offsetof(sink_conf_t, tag),
-      "written on every line" },
-    { "outcome", LL_CONF_STR, 0, "done", offsetof(sink_conf_t, outcome),
-      "answer: done, retry, fail or revoke" },
-    { "start_delay", LL_CONF_DURATION, 0, "0",
-      offsetof(sink_conf_t, start_delay_ms),
-      "time start takes before the module can handle" },
-    { NULL, 0, 0, NULL, 0, NULL }
+    LL_SET_STR(sink_conf_t, file, "file", LL_CONF_REQUIRED, NULL,
+      "file each handled message is appended to"),
+    LL_SET_DURATION(sink_conf_t, sleep_ms, "sleep", 0, "0", 0, 0,
+      "time each message takes"),
+    LL_SET_STR(sink_conf_t, tag, "tag", 0, "-",
+      "written on every line"),
+    LL_SET_STR(sink_conf_t, outcome, "outcome", 0, "done",
+      "answer: done, retry, fail or revoke"),
+    LL_SET_DURATION(sink_conf_t, start_delay_ms, "start_delay", 0, "0", 0, 0,
+      "time start takes before the module can handle"),
+    LL_SET_END
 };
 
 

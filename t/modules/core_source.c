@@ -51,15 +51,15 @@ struct src_s {
 static const char *outcome_names[] = { "done", "retry", "fail", "revoke" };
 
 static const ll_conf_field_t src_conf[] = {
-    { "type", LL_CONF_STR, 0, "job", offsetof(src_conf_t, type),
-      "message type dispatched" },
-    { "count", LL_CONF_INT, 0, "10", offsetof(src_conf_t, count),
-      "messages to dispatch; 0 = until stop" },
-    { "interval", LL_CONF_DURATION, 0, "50ms",
-      offsetof(src_conf_t, interval_ms), "pause between two messages" },
-    { "payload", LL_CONF_STR, 0, "hello", offsetof(src_conf_t, payload),
-      "payload of every message" },
-    { NULL, 0, 0, NULL, 0, NULL }
+    LL_SET_STR(src_conf_t, type, "type", 0, "job",
+      "message type dispatched"),
+    LL_SET_INT(src_conf_t, count, "count", 0, "10", 0, 0,
+      "messages to dispatch; 0 = until stop"),
+    LL_SET_DURATION(src_conf_t, interval_ms, "interval", 0, "50ms", 0, 0,
+      "pause between two messages"),
+    LL_SET_STR(src_conf_t, payload, "payload", 0, "hello",
+      "payload of every message"),
+    LL_SET_END
 };
 
 

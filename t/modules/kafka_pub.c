@@ -20,11 +20,11 @@ typedef struct {
 } kp_conf_t;
 
 static const ll_conf_field_t kp_schema[] = {
-    { "to", LL_CONF_STR, 0, "kafka", offsetof(kp_conf_t, to),
-      "instance to publish through" },
-    { "topic", LL_CONF_STR, LL_CONF_REQUIRED, NULL, offsetof(kp_conf_t, topic),
-      "topic to publish to" },
-    { NULL, 0, 0, NULL, 0, NULL }
+    LL_SET_STR(kp_conf_t, to, "to", 0, "kafka",
+      "instance to publish through"),
+    LL_SET_STR(kp_conf_t, topic, "topic", LL_CONF_REQUIRED, NULL,
+      "topic to publish to"),
+    LL_SET_END
 };
 
 static int
@@ -42,6 +42,7 @@ kp_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
     kp_conf_t    *c = ll_get_data(in);
     ll_header_t   h[32];
     ll_msg_t      m;
+    ll_opt_t      part;
     size_t        n;
     int           rc;
 
@@ -58,7 +59,10 @@ kp_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
     m.headers = h;
     m.nheaders = n;
     if (msg->payload_len > 5 && memcmp(msg->payload, "part:", 5) == 0) {
-        m.partition = atoi((const char *) msg->payload + 5);
+        part = (ll_opt_t) LL_OPT_N("partition",
+                                   atoi((const char *) msg->payload + 5));
+        m.opts = &part;
+        m.nopts = 1;
     }
 
     rc = ll_send(in, c->to, &m, res);

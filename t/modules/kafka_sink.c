@@ -43,13 +43,13 @@ typedef struct {
 } ks_t;
 
 static const ll_conf_field_t ks_schema[] = {
-    { "file", LL_CONF_STR, LL_CONF_REQUIRED, NULL, offsetof(ks_conf_t, file),
-      "file each call is appended to" },
-    { "sleep", LL_CONF_DURATION, 0, "0", offsetof(ks_conf_t, sleep_ms),
-      "time every message takes" },
-    { "json", LL_CONF_BOOL, 0, "false", offsetof(ks_conf_t, json),
-      "fail values that are not {...}" },
-    { NULL, 0, 0, NULL, 0, NULL }
+    LL_SET_STR(ks_conf_t, file, "file", LL_CONF_REQUIRED, NULL,
+      "file each call is appended to"),
+    LL_SET_DURATION(ks_conf_t, sleep_ms, "sleep", 0, "0", 0, 0,
+      "time every message takes"),
+    LL_SET_BOOL(ks_conf_t, json, "json", 0, "false",
+      "fail values that are not {...}"),
+    LL_SET_END
 };
 
 static int
@@ -145,7 +145,8 @@ ks_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
     len = (size_t) snprintf(line, cap, "pid=%d\ttopic=%s\tpartition=%d\t"
                             "offset=%lld\tattempt=%d\tmax_retry=%d\tkey=",
                             (int) getpid(), msg->type ? msg->type : "",
-                            (int) msg->partition, (long long) msg->offset,
+                            (int) ll_msg_opt_num(msg, "partition", -1),
+                            (long long) ll_msg_opt_num(msg, "offset", -1),
                             msg->attempt, msg->max_retry);
     len = put(line, len, cap, msg->key, msg->key_len);
     memcpy(line + len, "\tvalue=", 7);

@@ -14,7 +14,9 @@
  *
  * Submissions (ll_send to this instance, e.g. payment_update's notify
  * task): logged as "enqueued TYPE id=ID payload=..."; an ID seen before
- * is refused with redisq's own "task ID conflicts" error.
+ * is refused as redisq refuses it (LL_R_CONFLICT); it takes redisq's
+ * message options.  A retry for a transient reason (ll_reason_transient)
+ * spends no attempt, as in the real mq modules.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -58,13 +60,13 @@ struct feed_s {
 };
 
 static const ll_conf_field_t  feed_conf_schema[] = {
-    { "in", LL_CONF_STR, LL_CONF_REQUIRED, NULL, offsetof(feed_conf_t, in),
-      "file of \"TYPE PAYLOAD\" lines to dispatch" },
-    { "retry_delay", LL_CONF_DURATION, 0, "200ms",
-      offsetof(feed_conf_t, retry_delay_ms), "retry delay (default)" },
-    { "max_attempts", LL_CONF_INT, 0, "200",
-      offsetof(feed_conf_t, max_attempts), "attempts before giving up" },
-    { NULL, 0, 0, NULL, 0, NULL }
+    LL_SET_STR(feed_conf_t, in, "in", LL_CONF_REQUIRED, NULL,
+      "file of \"TYPE PAYLOAD\" lines to dispatch"),
+    LL_SET_DURATION(feed_conf_t, retry_delay_ms, "retry_delay", 0, "200ms", 0, 0,
+      "retry delay (default)"),
+    LL_SET_INT(feed_conf_t, max_attempts, "max_attempts", 0, "200", 0, 0,
+      "attempts before giving up"),
+    LL_SET_END
 };
 
 static const char *feed_outcomes[] = { "done", "retry", "fail", "revoke" };
@@ -96,7 +98,9 @@ feed_done(ll_msg_t *msg, int outcome, const ll_result_t *res, void *arg)
         if (delay > f->conf->retry_delay_ms) {
             delay = f->conf->retry_delay_ms;    /* tests don't wait long */
         }
-        it->msg.attempt++;
+        if (!ll_reason_transient(res->reason)) {
+            it->msg.attempt++;
+        }
         it->due_ms = ll_now_ms() + delay;
         pthread_mutex_lock(&f->lock);
         it->next = f->retries;
@@ -332,7 +336,8 @@ feed_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
         if (strcmp(f->ids[i], msg->id) == 0) {
             pthread_mutex_unlock(&f->lock);
             ll_log(in, LL_LOG_INFO, "conflict %s id=%s", msg->type, msg->id);
-            return ll_fail(res, "redisq: task ID conflicts with another task");
+            return ll_error(res, LL_R_CONFLICT, "task ID conflicts with "
+                            "another task");
         }
     }
     if (msg->id != NULL) {
@@ -348,11 +353,22 @@ feed_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
     pthread_mutex_unlock(&f->lock);
     ll_log(in, LL_LOG_INFO, "enqueued %s id=%s queue=%s retention=%lld "
            "payload=%.*s", msg->type, msg->id ? msg->id : "-",
-           msg->queue ? msg->queue : "-", (long long) msg->retention_ms,
+           ll_msg_opt_str(msg, "queue", "-"),
+           (long long) ll_msg_opt_num(msg, "retention", 0),
            (int) msg->payload_len, (const char *) msg->payload);
     snprintf(res->id, sizeof(res->id), "%s", msg->id ? msg->id : "feed");
     return LL_DONE;
 }
+
+
+/* redisq's submission options, so business modules talk to it as to
+ * redisq */
+static const ll_opt_decl_t  feed_opts[] = {
+    { "queue", LL_OPT_STR, LL_OPT_OUT, "logged" },
+    { "unique_ttl", LL_OPT_MS, LL_OPT_OUT, "ignored" },
+    { "retention", LL_OPT_MS, LL_OPT_OUT, "logged" },
+    { NULL, 0, 0, NULL }
+};
 
 
 LL_MODULE_EXPORT const ll_module_t  ll_module = {
@@ -364,6 +380,7 @@ LL_MODULE_EXPORT const ll_module_t  ll_module = {
                    "submissions",
     .conf = feed_conf_schema,
     .conf_size = sizeof(feed_conf_t),
+    .opts = feed_opts,
     .init = feed_init,
     .start = feed_start,
     .stop = feed_stop,

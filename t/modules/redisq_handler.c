@@ -25,9 +25,9 @@ typedef struct {
 } rqh_conf_t;
 
 static const ll_conf_field_t  rqh_schema[] = {
-    { "record", LL_CONF_STR, LL_CONF_REQUIRED, NULL,
-      offsetof(rqh_conf_t, record), "file each call is appended to" },
-    { NULL, 0, 0, NULL, 0, NULL }
+    LL_SET_STR(rqh_conf_t, record, "record", LL_CONF_REQUIRED, NULL,
+      "file each call is appended to"),
+    LL_SET_END
 };
 
 
@@ -51,6 +51,7 @@ rqh_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
     FILE        *f;
     ll_msg_t     m;
     ll_result_t  r;
+    ll_opt_t     q;
 
     snprintf(words, sizeof(words), "%.*s", (int) msg->payload_len,
              msg->payload ? (const char *) msg->payload : "");
@@ -76,9 +77,12 @@ rqh_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
     if (send != NULL) {
         ll_msg_init(&m);
         m.type = "followup";
-        m.queue = send;
+        q = (ll_opt_t) LL_OPT_S("queue", send);
+        m.opts = &q;
+        m.nopts = 1;
         m.payload = "done";
         m.payload_len = 4;
+        ll_result_init(&r);
         if (ll_send(in, "redisq", &m, &r) != LL_DONE) {
             ll_log(in, LL_LOG_ERR, "send failed: %s", r.error);
         }
@@ -86,7 +90,8 @@ rqh_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
 
     n = snprintf(line, sizeof(line), "%lld %lld %s %s %s %d %d %lld %d %zu",
                  (long long) start, (long long) ll_now_ms(), msg->id,
-                 msg->type, msg->queue, msg->attempt, msg->max_retry,
+                 msg->type, ll_msg_opt_str(msg, "queue", "-"), msg->attempt,
+                 msg->max_retry,
                  (long long) msg->deadline_ms, ll_msg_cancelled(msg),
                  msg->nheaders);
     for (i = 0; i < msg->nheaders && n < (int) sizeof(line) - 64; i++) {

@@ -8,22 +8,26 @@
 #include "unit.h"
 
 typedef struct {
-    char       *s;
-    int64_t     i;
-    int         b;
-    double      d;
-    int64_t     dur;
-    const void *node;
+    char                   *s;
+    int64_t                 i;
+    int                     b;
+    double                  d;
+    int64_t                 dur;
+    const ll_conf_node_t   *node;
+    char                   *level;
 } conf_t;
 
+static const char *const  levels[] = { "low", "high", NULL };
+
 static const ll_conf_field_t  schema[] = {
-    { "s", LL_CONF_STR, LL_CONF_REQUIRED, NULL, offsetof(conf_t, s), "" },
-    { "i", LL_CONF_INT, 0, "7", offsetof(conf_t, i), "" },
-    { "b", LL_CONF_BOOL, 0, "true", offsetof(conf_t, b), "" },
-    { "d", LL_CONF_DOUBLE, 0, "0.5", offsetof(conf_t, d), "" },
-    { "dur", LL_CONF_DURATION, 0, "1m30s", offsetof(conf_t, dur), "" },
-    { "node", LL_CONF_NODE, 0, NULL, offsetof(conf_t, node), "" },
-    { NULL, 0, 0, NULL, 0, NULL }
+    LL_SET_STR(conf_t, s, "s", LL_CONF_REQUIRED, NULL, ""),
+    LL_SET_INT(conf_t, i, "i", 0, "7", -5, 100, ""),
+    LL_SET_BOOL(conf_t, b, "b", 0, "true", ""),
+    LL_SET_DOUBLE(conf_t, d, "d", 0, "0.5", 0, 0, ""),
+    LL_SET_DURATION(conf_t, dur, "dur", 0, "1m30s", 0, 86400000, ""),
+    LL_SET_NODE(conf_t, node, "node", 0, ""),
+    LL_SET_CHOICE(conf_t, level, "level", 0, "low", levels, ""),
+    LL_SET_END
 };
 
 /* Fill `text` (one group "g") against the schema; returns the error. */
@@ -31,7 +35,7 @@ static int
 fill(const char *text, conf_t *out, char *err, size_t n)
 {
     config_t     cfg;
-    ll_arena_t   a = { 0 };
+    ll_cleanups_t   a = { 0 };
     int          rc;
 
     config_init(&cfg);
@@ -43,12 +47,14 @@ fill(const char *text, conf_t *out, char *err, size_t n)
     memset(out, 0, sizeof(*out));
     rc = ll__conf_fill(&a, config_lookup(&cfg, "g"), schema, out, "m: ",
                        NULL, err, n);
-    /* strings die with the arena: check them before */
+    /* strings die with the owned: check them before */
     if (rc == 0) {
         out->s = out->s && strcmp(out->s, "x") == 0 ? "x" : "?";
         out->node = out->node ? (void *) 1 : NULL;
+        out->level = out->level && strcmp(out->level, "high") == 0
+                     ? "high" : "low";
     }
-    ll__arena_free(&a);
+    ll__cleanup_run(&a);
     config_destroy(&cfg);
     return rc;
 }
@@ -107,6 +113,23 @@ schema_checks(void)
           "duration text refused: %s", err);
     fill("g = { s = \"x\"; node = 3; };", &c, err, sizeof(err));
     CHECK(strstr(err, "\"node\" must be a group") != NULL, "node type");
+
+    /* bounds and choices, at the setting's own line */
+    CHECK(fill("g = { s = \"x\"; i = 100; level = \"high\"; };", &c, err,
+               sizeof(err)) == 0 && c.i == 100 && strcmp(c.level, "high") == 0,
+          "values at the bounds and among the choices");
+    fill("g = { s = \"x\";\n i = 101; };", &c, err, sizeof(err));
+    CHECK_STR(err, "looklook.conf:2: m: \"i\" must be from -5 to 100",
+              "integer above its bound");
+    fill("g = { s = \"x\";\n i = -6; };", &c, err, sizeof(err));
+    CHECK_STR(err, "looklook.conf:2: m: \"i\" must be from -5 to 100",
+              "integer below its bound");
+    fill("g = { s = \"x\";\n\n dur = \"1d1s\"; };", &c, err, sizeof(err));
+    CHECK_STR(err, "looklook.conf:3: m: \"dur\" must be at most 1d",
+              "duration above its bound");
+    fill("g = { s = \"x\";\n level = \"mid\"; };", &c, err, sizeof(err));
+    CHECK_STR(err, "looklook.conf:2: m: \"level\" must be \"low\" or \"high\"",
+              "string not among the choices");
 }
 
 int

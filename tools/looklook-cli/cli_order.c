@@ -49,7 +49,7 @@ static const char  cli_order_usage[] =
 typedef struct {
     orders_conf_t   conf;
     char           *db;
-    ll_orders_t    *store;
+    lo_orders_t    *store;
 } cli_store_t;
 
 
@@ -203,7 +203,7 @@ cli_store_close(cli_store_t *cs)
 
 typedef struct {
     int64_t         count;
-    ll_order_t      proto;          /* the fields every order gets */
+    lo_order_t      proto;          /* the fields every order gets */
     int64_t         days;
     int64_t         close_in_ms;
     int             no_close;
@@ -303,7 +303,7 @@ cli_create_args(int argc, char **argv, cli_create_opts_t *o)
 
 /* A fresh copy of the prototype's strings in o (order_free frees them). */
 static int
-cli_order_from(ll_order_t *o, const cli_create_opts_t *c)
+cli_order_from(lo_order_t *o, const cli_create_opts_t *c)
 {
     struct tm  tm;
     time_t     t;
@@ -369,8 +369,9 @@ cli_order_create(cli_ctx_t *ctx, int argc, char **argv)
     cli_store_t         cs;
     rq_redis_conf_t     rc;
     rq_redis_t          r;
-    ll_order_t          o;
+    lo_order_t          o;
     ll_msg_t           *msgs = NULL;
+    rq_opts_t           ro;
     char              (*payloads)[48] = NULL, err[512];
     cJSON              *arr = NULL, *j;
     int64_t             i, bad = 0, due;
@@ -403,7 +404,7 @@ cli_order_create(cli_ctx_t *ctx, int argc, char **argv)
             status = 1;
             break;
         }
-        if (orders_create(cs.store, &o, err, sizeof(err)) != LL_ORDERS_OK) {
+        if (orders_create(cs.store, &o, err, sizeof(err)) != LO_ORDERS_OK) {
             status = cli_error("create order: %s", err);
             orders_order_free(&o);
             break;
@@ -426,7 +427,7 @@ cli_order_create(cli_ctx_t *ctx, int argc, char **argv)
             snprintf(payloads[n], sizeof(payloads[n]), "{\"Sn\":\"%s\"}", o.sn);
             ll_msg_init(&msgs[n]);
             msgs[n].type = CLI_CLOSE_TYPE;
-            msgs[n].queue = c.queue;
+            rq_msg_opts(&msgs[n], &ro, c.queue, 0, 0);
             msgs[n].payload = payloads[n];
             msgs[n].payload_len = strlen(payloads[n]);
             msgs[n].process_at_ms = due;
@@ -571,7 +572,7 @@ cli_order_show(cli_ctx_t *ctx, int argc, char **argv)
 {
     static const char *const  with_value[] = { "--db", NULL };
     cli_store_t   cs;
-    ll_order_t    o;
+    lo_order_t    o;
     char        **sns, err[512];
     cJSON        *arr = NULL, *j;
     size_t        n, i;
@@ -597,7 +598,7 @@ cli_order_show(cli_ctx_t *ctx, int argc, char **argv)
     }
     for (i = 0; i < n; i++) {
         rc = orders_find(cs.store, sns[i], &o, err, sizeof(err));
-        if (rc != LL_ORDERS_OK) {
+        if (rc != LO_ORDERS_OK) {
             status = cli_error("%s", err);
         } else if (arr != NULL) {
             j = cJSON_CreateObject();
@@ -661,10 +662,10 @@ cli_order_state(cli_ctx_t *ctx, int argc, char **argv)
                              sizeof(err));
     cli_store_close(&cs);
     switch (rc) {
-    case LL_ORDERS_OK:
+    case LO_ORDERS_OK:
         printf("%s: %s\n", argv[2], orders_state_name((int) to));
         return 0;
-    case LL_ORDERS_SAME:
+    case LO_ORDERS_SAME:
         printf("%s: already %s\n", argv[2], orders_state_name((int) to));
         return 0;
     default:

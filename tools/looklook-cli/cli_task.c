@@ -32,6 +32,9 @@ typedef struct {
     long            page;
     long            size;
     ll_msg_t        msg;        /* enqueue options */
+    int64_t         unique_ms;  /* redisq's message options */
+    int64_t         retention_ms;
+    rq_opts_t       ro;
 } cli_task_opts_t;
 
 static const char  cli_task_usage[] =
@@ -232,9 +235,9 @@ cli_task_args(int argc, char **argv, cli_task_opts_t *o)
             } else if (strcmp(name, "--timeout") == 0) {
                 o->msg.timeout_ms = ms;
             } else if (strcmp(name, "--unique") == 0) {
-                o->msg.unique_ttl_ms = ms;
+                o->unique_ms = ms;
             } else {
-                o->msg.retention_ms = ms;
+                o->retention_ms = ms;
             }
         } else {
             cli_error("unknown option %s", name);
@@ -509,13 +512,14 @@ cli_task_cancel(rq_redis_t *r, cli_ctx_t *ctx, cli_task_opts_t *o)
 }
 
 
-/* Fill m from one JSON line; strings point into j.  0, or -1 with why. */
+/* Fill m (and its options in ro; queue: the default queue) from one JSON
+ * line; strings point into j.  0, or -1 with why. */
 static int
-cli_json_task(cJSON *j, ll_msg_t *m, ll_header_t **hdrs, char **paybuf,
-    const char **why)
+cli_json_task(cJSON *j, ll_msg_t *m, rq_opts_t *ro, const char *queue,
+    ll_header_t **hdrs, char **paybuf, const char **why)
 {
     cJSON        *f, *h;
-    int64_t       ms;
+    int64_t       ms, unique = 0, retention = 0;
     size_t        n, i;
 
     ll_msg_init(m);
@@ -547,7 +551,7 @@ cli_json_task(cJSON *j, ll_msg_t *m, ll_header_t **hdrs, char **paybuf,
                                   return -1; }                              \
         dst = f->valuestring;                                               \
     }
-    CLI_STR("queue", m->queue);
+    CLI_STR("queue", queue);
     CLI_STR("id", m->id);
 #undef CLI_STR
     f = cJSON_GetObjectItemCaseSensitive(j, "retry");
@@ -573,9 +577,10 @@ cli_json_task(cJSON *j, ll_msg_t *m, ll_header_t **hdrs, char **paybuf,
     CLI_DUR("at", cli_time, m->process_at_ms = ms);
     CLI_DUR("timeout", cli_duration, m->timeout_ms = ms);
     CLI_DUR("deadline", cli_time, m->deadline_ms = ms);
-    CLI_DUR("unique", cli_duration, m->unique_ttl_ms = ms);
-    CLI_DUR("retention", cli_duration, m->retention_ms = ms);
+    CLI_DUR("unique", cli_duration, unique = ms);
+    CLI_DUR("retention", cli_duration, retention = ms);
 #undef CLI_DUR
+    rq_msg_opts(m, ro, queue, unique, retention);
     h = cJSON_GetObjectItemCaseSensitive(j, "headers");
     if (h != NULL) {
         n = (size_t) cJSON_GetArraySize(h);
@@ -612,6 +617,7 @@ cli_enqueue_batch(rq_redis_t *r, cli_ctx_t *ctx, const char *queue,
     char **lines, const size_t *nums, size_t n, size_t *ok, cJSON *errs)
 {
     ll_msg_t      *m;
+    rq_opts_t     *ro;
     rq_enq_out_t  *out;
     cJSON        **js;
     ll_header_t  **hd;
@@ -621,12 +627,13 @@ cli_enqueue_batch(rq_redis_t *r, cli_ctx_t *ctx, const char *queue,
     int            failed = 0;
 
     m = calloc(n, sizeof(*m));
+    ro = calloc(n, sizeof(*ro));
     out = calloc(n, sizeof(*out));
     js = calloc(n, sizeof(*js));
     hd = calloc(n, sizeof(*hd));
     pb = calloc(n, sizeof(*pb));
     lineno = calloc(n, sizeof(*lineno));
-    if (!m || !out || !js || !hd || !pb || !lineno) {
+    if (!m || !ro || !out || !js || !hd || !pb || !lineno) {
         failed = cli_error("out of memory");
         goto done;
     }
@@ -634,7 +641,8 @@ cli_enqueue_batch(rq_redis_t *r, cli_ctx_t *ctx, const char *queue,
         js[k] = cJSON_Parse(lines[i]);
         why = "not valid JSON";
         if (js[k] == NULL
-            || cli_json_task(js[k], &m[k], &hd[k], &pb[k], &why) != 0)
+            || cli_json_task(js[k], &m[k], &ro[k], queue, &hd[k], &pb[k],
+                             &why) != 0)
         {
             failed = 1;
             if (ctx->json) {
@@ -652,9 +660,6 @@ cli_enqueue_batch(rq_redis_t *r, cli_ctx_t *ctx, const char *queue,
             hd[k] = NULL;
             pb[k] = NULL;
             continue;
-        }
-        if (m[k].queue == NULL) {
-            m[k].queue = queue;     /* --queue: default for the file */
         }
         lineno[k++] = nums[i];
     }
@@ -682,6 +687,7 @@ done:
         free(pb[i]);
     }
     free(m);
+    free(ro);
     free(out);
     free(js);
     free(hd);
@@ -784,7 +790,7 @@ cli_task_enqueue(rq_redis_t *r, cli_ctx_t *ctx, cli_task_opts_t *o)
         o->msg.payload = o->pos[1];
         o->msg.payload_len = strlen(o->pos[1]);
     }
-    o->msg.queue = o->queue;
+    rq_msg_opts(&o->msg, &o->ro, o->queue, o->unique_ms, o->retention_ms);
     o->msg.id = o->id;
     if (rq_enqueue(r, &o->msg, &out) != RQ_OK) {
         return cli_error("%s", out.error);

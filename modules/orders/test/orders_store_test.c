@@ -26,7 +26,7 @@ static int  tests, failed;
         failed += !ok_;                                                     \
     } while (0)
 
-static ll_orders_t   *store;
+static lo_orders_t   *store;
 static char           err[512];
 
 #define RACE_ORDERS  40
@@ -35,7 +35,7 @@ static char           err[512];
 
 /* A WaitPay order as `looklook-cli order create` makes it. */
 static int
-make_order(ll_order_t *o, const char *title)
+make_order(lo_order_t *o, const char *title)
 {
     memset(o, 0, sizeof(*o));
     o->user_id = 7;
@@ -48,7 +48,7 @@ make_order(ll_order_t *o, const char *title)
     o->live_start_date = strdup("2026-12-01");
     o->live_end_date = strdup("2026-12-04");
     if (orders_price(o) != 0) {
-        return LL_ORDERS_INVALID;
+        return LO_ORDERS_INVALID;
     }
     return orders_create(store, o, err, sizeof(err));
 }
@@ -77,12 +77,12 @@ race(void *arg)
 static void
 test_create_and_states(void)
 {
-    ll_order_t  o, f;
+    lo_order_t  o, f;
     char       *json, want[128];
     int         rc;
 
     rc = make_order(&o, "Sea view room");
-    ok(rc == LL_ORDERS_OK, "create: %s", rc == LL_ORDERS_OK ? "ok" : err);
+    ok(rc == LO_ORDERS_OK, "create: %s", rc == LO_ORDERS_OK ? "ok" : err);
     ok(o.id > 0 && o.version == 0, "create: id %lld, version 0",
        (long long) o.id);
     ok(o.sn != NULL && strlen(o.sn) == 25 && strncmp(o.sn, "HSO", 3) == 0,
@@ -93,7 +93,7 @@ test_create_and_states(void)
        && o.order_total_price == 102000, "prices: 3 days, food for 2");
 
     rc = orders_find(store, o.sn, &f, err, sizeof(err));
-    ok(rc == LL_ORDERS_OK && f.trade_state == LL_ORDER_WAIT_PAY
+    ok(rc == LO_ORDERS_OK && f.trade_state == LO_ORDER_WAIT_PAY
        && f.id == o.id && strcmp(f.title, "Sea view room") == 0
        && strcmp(f.live_start_date, "2026-12-01") == 0
        && f.order_total_price == 102000 && strlen(f.create_time) == 19
@@ -101,9 +101,9 @@ test_create_and_states(void)
        "find returns the row as written (%s)", rc ? err : "ok");
     orders_order_free(&f);
 
-    rc = orders_change_state(store, o.sn, LL_ORDER_WAIT_USE, &f, err,
+    rc = orders_change_state(store, o.sn, LO_ORDER_WAIT_USE, &f, err,
                              sizeof(err));
-    ok(rc == LL_ORDERS_OK && f.version == 1 && f.trade_state == 1,
+    ok(rc == LO_ORDERS_OK && f.version == 1 && f.trade_state == 1,
        "WaitPay -> WaitUse, version 1");
 
     json = orders_notify_json(store, &f);
@@ -118,41 +118,41 @@ test_create_and_states(void)
     free(json);
     orders_order_free(&f);
 
-    rc = orders_change_state(store, o.sn, LL_ORDER_WAIT_USE, NULL, err,
+    rc = orders_change_state(store, o.sn, LO_ORDER_WAIT_USE, NULL, err,
                              sizeof(err));
-    ok(rc == LL_ORDERS_SAME, "WaitUse again: same (redelivery harmless)");
-    rc = orders_change_state(store, o.sn, LL_ORDER_CANCEL, NULL, err,
+    ok(rc == LO_ORDERS_SAME, "WaitUse again: same (redelivery harmless)");
+    rc = orders_change_state(store, o.sn, LO_ORDER_CANCEL, NULL, err,
                              sizeof(err));
-    ok(rc == LL_ORDERS_REFUSED && strstr(err, "is WaitUse") != NULL,
+    ok(rc == LO_ORDERS_REFUSED && strstr(err, "is WaitUse") != NULL,
        "WaitUse -> Cancel refused: %s", err);
-    rc = orders_change_state(store, o.sn, LL_ORDER_REFUND, &f, err,
+    rc = orders_change_state(store, o.sn, LO_ORDER_REFUND, &f, err,
                              sizeof(err));
-    ok(rc == LL_ORDERS_OK && f.version == 2, "WaitUse -> Refund, version 2");
+    ok(rc == LO_ORDERS_OK && f.version == 2, "WaitUse -> Refund, version 2");
     orders_order_free(&f);
-    rc = orders_change_state(store, o.sn, LL_ORDER_USED, NULL, err,
+    rc = orders_change_state(store, o.sn, LO_ORDER_USED, NULL, err,
                              sizeof(err));
-    ok(rc == LL_ORDERS_REFUSED, "Refund -> Used refused");
-    rc = orders_change_state(store, o.sn, LL_ORDER_WAIT_PAY, NULL, err,
+    ok(rc == LO_ORDERS_REFUSED, "Refund -> Used refused");
+    rc = orders_change_state(store, o.sn, LO_ORDER_WAIT_PAY, NULL, err,
                              sizeof(err));
-    ok(rc == LL_ORDERS_REFUSED, "back to WaitPay refused");
+    ok(rc == LO_ORDERS_REFUSED, "back to WaitPay refused");
 
     rc = orders_change_state(store, "HSO20990101000000nothere", 1, NULL, err,
                              sizeof(err));
-    ok(rc == LL_ORDERS_NOT_FOUND, "unknown sn: %s", err);
+    ok(rc == LO_ORDERS_NOT_FOUND, "unknown sn: %s", err);
     rc = orders_change_state(store, "x' OR '1'='1", 1, NULL, err, sizeof(err));
-    ok(rc == LL_ORDERS_NOT_FOUND, "quotes in the sn are data, not SQL");
+    ok(rc == LO_ORDERS_NOT_FOUND, "quotes in the sn are data, not SQL");
     orders_order_free(&o);
 
     rc = make_order(&o, "123456789012345678901234567890123");
-    ok(rc == LL_ORDERS_INVALID, "33-character title refused: %s", err);
+    ok(rc == LO_ORDERS_INVALID, "33-character title refused: %s", err);
     orders_order_free(&o);
     /* 32 characters of 3 bytes each fit varchar(32) of utf8mb4 */
     rc = make_order(&o, "海海海海海海海海海海海海海海海海海海海海海海海海海海海海海海海海");
-    ok(rc == LL_ORDERS_OK, "32 CJK characters fit: %s",
-       rc == LL_ORDERS_OK ? "ok" : err);
-    if (rc == LL_ORDERS_OK) {
+    ok(rc == LO_ORDERS_OK, "32 CJK characters fit: %s",
+       rc == LO_ORDERS_OK ? "ok" : err);
+    if (rc == LO_ORDERS_OK) {
         rc = orders_find(store, o.sn, &f, err, sizeof(err));
-        ok(rc == LL_ORDERS_OK && strcmp(f.title, o.title) == 0,
+        ok(rc == LO_ORDERS_OK && strcmp(f.title, o.title) == 0,
            "UTF-8 title read back unchanged");
         orders_order_free(&f);
     }
@@ -167,32 +167,32 @@ test_races(void)
     pthread_barrier_t  bar;
     pthread_t          th[SAME_THREADS];
     racer_t            r[SAME_THREADS];
-    ll_order_t         o[RACE_ORDERS], f, d;
+    lo_order_t         o[RACE_ORDERS], f, d;
     int                i, k, one_winner = 0, consistent = 0, oks, sames;
 
     for (i = 0; i < RACE_ORDERS; i++) {
-        if (make_order(&o[i], "race") != LL_ORDERS_OK) {
+        if (make_order(&o[i], "race") != LO_ORDERS_OK) {
             ok(0, "create race order: %s", err);
             return;
         }
     }
     pthread_barrier_init(&bar, NULL, 2);
     for (i = 0; i < RACE_ORDERS; i++) {
-        r[0] = (racer_t) { &bar, o[i].sn, LL_ORDER_CANCEL, -1 };
-        r[1] = (racer_t) { &bar, o[i].sn, LL_ORDER_WAIT_USE, -1 };
+        r[0] = (racer_t) { &bar, o[i].sn, LO_ORDER_CANCEL, -1 };
+        r[1] = (racer_t) { &bar, o[i].sn, LO_ORDER_WAIT_USE, -1 };
         pthread_create(&th[0], NULL, race, &r[0]);
         pthread_create(&th[1], NULL, race, &r[1]);
         pthread_join(th[0], NULL);
         pthread_join(th[1], NULL);
-        if ((r[0].rc == LL_ORDERS_OK) + (r[1].rc == LL_ORDERS_OK) == 1
-            && (r[0].rc == LL_ORDERS_REFUSED || r[1].rc == LL_ORDERS_REFUSED))
+        if ((r[0].rc == LO_ORDERS_OK) + (r[1].rc == LO_ORDERS_OK) == 1
+            && (r[0].rc == LO_ORDERS_REFUSED || r[1].rc == LO_ORDERS_REFUSED))
         {
             one_winner++;
         }
-        if (orders_find(store, o[i].sn, &f, err, sizeof(err)) == LL_ORDERS_OK
+        if (orders_find(store, o[i].sn, &f, err, sizeof(err)) == LO_ORDERS_OK
             && f.version == 1
-            && f.trade_state == (r[0].rc == LL_ORDERS_OK ? LL_ORDER_CANCEL
-                                                         : LL_ORDER_WAIT_USE))
+            && f.trade_state == (r[0].rc == LO_ORDERS_OK ? LO_ORDER_CANCEL
+                                                         : LO_ORDER_WAIT_USE))
         {
             consistent++;
         }
@@ -207,23 +207,23 @@ test_races(void)
     /* the same payment delivered to many threads at once */
     pthread_barrier_init(&bar, NULL, SAME_THREADS);
     for (i = 0; i < 10; i++) {
-        if (make_order(&d, "dup") != LL_ORDERS_OK) {
+        if (make_order(&d, "dup") != LO_ORDERS_OK) {
             ok(0, "create dup order: %s", err);
             break;
         }
         for (k = 0; k < SAME_THREADS; k++) {
-            r[k] = (racer_t) { &bar, d.sn, LL_ORDER_WAIT_USE, -1 };
+            r[k] = (racer_t) { &bar, d.sn, LO_ORDER_WAIT_USE, -1 };
             pthread_create(&th[k], NULL, race, &r[k]);
         }
         oks = sames = 0;
         for (k = 0; k < SAME_THREADS; k++) {
             pthread_join(th[k], NULL);
-            oks += r[k].rc == LL_ORDERS_OK;
-            sames += r[k].rc == LL_ORDERS_SAME;
+            oks += r[k].rc == LO_ORDERS_OK;
+            sames += r[k].rc == LO_ORDERS_SAME;
         }
         orders_find(store, d.sn, &f, err, sizeof(err));
         ok(oks == 1 && sames == SAME_THREADS - 1 && f.version == 1
-           && f.trade_state == LL_ORDER_WAIT_USE,
+           && f.trade_state == LO_ORDER_WAIT_USE,
            "%d duplicate payments at once: 1 change, %d same, version %lld",
            SAME_THREADS, sames, (long long) f.version);
         orders_order_free(&f);
@@ -243,7 +243,7 @@ test_cache(const char *url)
     rq_redis_conf_t  rc;
     rq_redis_t       r;
     redisReply      *rep;
-    ll_order_t       o;
+    lo_order_t       o;
     char             kid[64], ksn[96];
     int              i;
 
@@ -261,7 +261,7 @@ test_cache(const char *url)
         rep = rq_redis_cmd(&r, "MSET %s {\"Id\":1} %s %lld", kid, ksn,
                            (long long) o.id);
         freeReplyObject(rep);
-        orders_change_state(store, o.sn, LL_ORDER_WAIT_USE, NULL, err,
+        orders_change_state(store, o.sn, LO_ORDER_WAIT_USE, NULL, err,
                             sizeof(err));
         rep = rq_redis_cmd(&r, "EXISTS %s %s", kid, ksn);
         ok(rep != NULL && rep->type == REDIS_REPLY_INTEGER && rep->integer == 0,

@@ -1,16 +1,19 @@
 /*
- * ll_orders.h: the "orders" service, looklook's order store.
+ * lo_orders.h: the "orders" service, looklook's order store.  Installed
+ * with the core's headers (#include <looklook/lo_orders.h>), so business
+ * modules built out of tree can use it; its names carry the lo_ / LO_
+ * prefix of the orders module, not the core's ll_.
  *
  * The orders module offers it with ll_service_offer(in, "orders", &svc);
  * business modules take it in start:
  *
- *     const ll_orders_svc_t *os = ll_orders_get(in, err, errlen);
+ *     const lo_orders_svc_t *os = lo_orders_get(in, err, errlen);
  *     if (os == NULL) { return -1; }     (err says what is missing)
  *
  * and call through it from any handler thread:
  *
- *     ll_order_t  o;
- *     rc = os->change_state(os->store, sn, LL_ORDER_WAIT_USE, &o, err, n);
+ *     lo_order_t  o;
+ *     rc = os->change_state(os->store, sn, LO_ORDER_WAIT_USE, &o, err, n);
  *     ...
  *     os->order_free(&o);
  *
@@ -19,8 +22,8 @@
  * `version` optimistic lock, with go-zero's cache keys deleted after each
  * write.  Every function is thread-safe.
  */
-#ifndef LL_ORDERS_H_INCLUDED
-#define LL_ORDERS_H_INCLUDED
+#ifndef LO_ORDERS_H_INCLUDED
+#define LO_ORDERS_H_INCLUDED
 
 #include <stddef.h>
 #include <stdint.h>
@@ -28,27 +31,32 @@
 
 #include <looklook/looklook.h>
 
-#define LL_ORDERS_ABI  1        /* bumped when this header changes */
+#define LO_ORDERS_ABI  1        /* bumped when this header changes */
 
 /* homestay_order.trade_state (looklook app/order/model/vars.go) */
 enum {
-    LL_ORDER_CANCEL   = -1,
-    LL_ORDER_WAIT_PAY = 0,
-    LL_ORDER_WAIT_USE = 1,
-    LL_ORDER_USED     = 2,
-    LL_ORDER_REFUND   = 3,
-    LL_ORDER_EXPIRE   = 4
+    LO_ORDER_CANCEL   = -1,
+    LO_ORDER_WAIT_PAY = 0,
+    LO_ORDER_WAIT_USE = 1,
+    LO_ORDER_USED     = 2,
+    LO_ORDER_REFUND   = 3,
+    LO_ORDER_EXPIRE   = 4
 };
 
 /* What a store call came to. */
 typedef enum {
-    LL_ORDERS_OK        = 0,    /* done: found, changed, created */
-    LL_ORDERS_SAME      = 1,    /* change_state: already in that state */
-    LL_ORDERS_REFUSED   = 2,    /* change_state: transition not allowed */
-    LL_ORDERS_NOT_FOUND = 3,    /* no live order with that sn */
-    LL_ORDERS_INVALID   = 4,    /* bad argument (create: a field) */
-    LL_ORDERS_ERROR     = 5     /* database or cache trouble: try again */
-} ll_orders_rc_e;
+    LO_ORDERS_OK        = 0,    /* done: found, changed, created */
+    LO_ORDERS_SAME      = 1,    /* change_state: already in that state */
+    LO_ORDERS_REFUSED   = 2,    /* change_state: transition not allowed */
+    LO_ORDERS_NOT_FOUND = 3,    /* no live order with that sn */
+    LO_ORDERS_INVALID   = 4,    /* bad argument (create: a field) */
+    LO_ORDERS_ERROR     = 5     /* the database or the cache could not do
+                                 * it now (unreachable, timed out, a lost
+                                 * connection, a run of version conflicts):
+                                 * the caller retries; a handler answers
+                                 * ll_error(res, LL_R_UNAVAILABLE, ...) so
+                                 * the retry spends no attempt */
+} lo_orders_rc_e;
 
 /*
  * One row of homestay_order, all 31 columns in table order.  Text columns
@@ -88,20 +96,20 @@ typedef struct {
     int64_t     order_total_price;
     int64_t     food_total_price;
     int64_t     homestay_total_price;
-} ll_order_t;
+} lo_order_t;
 
-typedef struct ll_orders_s  ll_orders_t;       /* the store, opaque */
+typedef struct lo_orders_s  lo_orders_t;       /* the store, opaque */
 
-typedef struct ll_orders_svc_s {
-    uint32_t        abi;        /* LL_ORDERS_ABI */
-    ll_orders_t    *store;      /* first argument of every call */
+typedef struct lo_orders_svc_s {
+    uint32_t        abi;        /* LO_ORDERS_ABI */
+    lo_orders_t    *store;      /* first argument of every call */
 
     /*
      * The live order (del_state 0) with this sn into *out (zeroed first;
      * free with order_free whatever the result).  OK, NOT_FOUND or ERROR
      * (err says why).  @locality any thread
      */
-    int   (*find)(ll_orders_t *s, const char *sn, ll_order_t *out,
+    int   (*find)(lo_orders_t *s, const char *sn, lo_order_t *out,
                   char *err, size_t errlen);
 
     /*
@@ -116,8 +124,8 @@ typedef struct ll_orders_svc_s {
      * or may not have been made, which the retry sees as SAME).
      * @locality any thread
      */
-    int   (*change_state)(ll_orders_t *s, const char *sn, int to,
-                          ll_order_t *out, char *err, size_t errlen);
+    int   (*change_state)(lo_orders_t *s, const char *sn, int to,
+                          lo_order_t *out, char *err, size_t errlen);
 
     /*
      * Insert o as order-rpc CreateHomestayOrder does.  Fills in what is
@@ -126,7 +134,7 @@ typedef struct ll_orders_svc_s {
      * The caller computes prices (ll_order_price helps).  OK, INVALID
      * (err names the field) or ERROR.  @locality any thread
      */
-    int   (*create)(ll_orders_t *s, ll_order_t *o, char *err, size_t errlen);
+    int   (*create)(lo_orders_t *s, lo_order_t *o, char *err, size_t errlen);
 
     /*
      * `{"Order":{"Id":..,"CreateTime":"2006-01-02T15:04:05+08:00",..}}`:
@@ -134,24 +142,24 @@ typedef struct ll_orders_svc_s {
      * field names of model.HomestayOrder, times RFC 3339).  malloc'ed,
      * the caller frees; NULL when out of memory.  @locality any thread
      */
-    char *(*notify_json)(ll_orders_t *s, const ll_order_t *o);
+    char *(*notify_json)(lo_orders_t *s, const lo_order_t *o);
 
     /* Free o's strings and zero it; NULL-safe.  @locality any thread */
-    void  (*order_free)(ll_order_t *o);
+    void  (*order_free)(lo_order_t *o);
 
     /* "WaitPay", "Cancel", ... or "unknown".  @locality any thread */
     const char *(*state_name)(int state);
-} ll_orders_svc_t;
+} lo_orders_svc_t;
 
 /* The order store for a business module, or NULL with the reason in err
  * when no compatible "orders" module is loaded.
  * @locality worker main thread, in start */
-static inline const ll_orders_svc_t *
-ll_orders_get(const ll_instance_t *in, char *err, size_t errlen)
+static inline const lo_orders_svc_t *
+lo_orders_get(const ll_instance_t *in, char *err, size_t errlen)
 {
-    const ll_orders_svc_t  *os = ll_service_get(in, "orders");
+    const lo_orders_svc_t  *os = ll_service_get(in, "orders");
 
-    if (os == NULL || os->abi != LL_ORDERS_ABI) {
+    if (os == NULL || os->abi != LO_ORDERS_ABI) {
         snprintf(err, errlen, "needs the order store: add { name = \"orders\";"
                  " path = \"orders.so\"; } to modules");
         return NULL;
@@ -159,4 +167,4 @@ ll_orders_get(const ll_instance_t *in, char *err, size_t errlen)
     return os;
 }
 
-#endif /* LL_ORDERS_H_INCLUDED */
+#endif /* LO_ORDERS_H_INCLUDED */

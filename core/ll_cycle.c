@@ -462,6 +462,33 @@ ll_reason_name(int reason)
 
 /* ---- handing messages to another module -------------------------------- */
 
+static const ll_opt_decl_t *
+opt_decl(const ll_instance_t *in, const char *name)
+{
+    const ll_opt_decl_t  *d;
+
+    for (d = in->mod->opts; d != NULL && d->name != NULL; d++) {
+        if ((d->flags & LL_OPT_OUT) && strcmp(d->name, name) == 0) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+LL_API int
+ll_opt_taken(const ll_instance_t *in, const char *to, const char *opt)
+{
+    const ll_cycle_t  *c = in->cycle;
+    int                i;
+
+    for (i = 0; i < c->ninst; i++) {
+        if (strcmp(c->inst[i]->name, to) == 0) {
+            return opt_decl(c->inst[i], opt) != NULL;
+        }
+    }
+    return -1;
+}
+
 /* Every option of msg declared by the target (LL_OPT_OUT) with its kind:
  * LL_DONE, else LL_FAIL with res set. */
 static int
@@ -477,12 +504,8 @@ opts_check(const ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
             return ll_error(res, LL_R_INVALID, "message option %zu has no "
                             "name", i);
         }
-        for (d = in->mod->opts; d != NULL && d->name != NULL; d++) {
-            if ((d->flags & LL_OPT_OUT) && strcmp(d->name, o->name) == 0) {
-                break;
-            }
-        }
-        if (d == NULL || d->name == NULL) {
+        d = opt_decl(in, o->name);
+        if (d == NULL) {
             return ll_error(res, LL_R_INVALID, "module \"%s\" takes no "
                             "message option \"%s\"", in->name, o->name);
         }

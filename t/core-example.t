@@ -24,7 +24,7 @@ my ($rc, $out) = ll_run('make', '-s', '-C', $root, '-f', "$objs/Makefile",
                         'install', "PREFIX=$prefix");
 is($rc, 0, 'make install PREFIX=tmp') or do { diag($out); done_testing(); exit; };
 for my $f ('sbin/looklook', 'include/looklook/looklook.h',
-           'include/looklook/ll_module.h', 'lib/pkgconfig/looklook.pc',
+           'include/looklook/ll_module.h', 'include/looklook/lo_orders.h', 'lib/pkgconfig/looklook.pc',
            'share/looklook/looklook-module.mk') {
     ok(-e "$prefix/$f", "installed $f");
 }
@@ -32,6 +32,15 @@ for my $f ('sbin/looklook', 'include/looklook/looklook.h',
 local $ENV{PKG_CONFIG_PATH} = "$prefix/lib/pkgconfig";
 ($rc, $out) = ll_run('pkg-config', '--variable=moduledir', 'looklook');
 is($out, "$moddir\n", 'pkg-config: moduledir is under the prefix');
+
+# the order store's service header compiles from the installed headers
+ll_write("$src/uses_orders.c", "#include <looklook/lo_orders.h>\n"
+         . "int n(const lo_order_t *o);\n"
+         . "int n(const lo_order_t *o) { return o->trade_state == LO_ORDER_WAIT_USE; }\n");
+($rc, $out) = ll_run($ENV{CC} // 'cc', '-std=gnu11', '-Wall', '-Werror', '-c',
+                     "-I$prefix/include", '-o', "$src/uses_orders.o",
+                     "$src/uses_orders.c");
+is($rc, 0, 'lo_orders.h compiles from the installed headers') or diag $out;
 
 # the example's Makefile is a few lines that include looklook-module.mk
 my @mk = grep { /\S/ && !/^\s*#/ } split /\n/, ll_slurp("$root/examples/hello/Makefile");
@@ -82,7 +91,7 @@ my $from = $ll->log_size;
 $ll->signal('HUP');
 ok($ll->wait_log(qr/ master: generation 2 ready/, 15, from => $from), 'HUP: generation 2 ready')
     or diag substr($ll->log, $from);
-ok($ll->wait_log(qr/ hi: hi there, greet g2\.w0\.\d+: world$/m, 10, from => $from),
+ok($ll->wait_log(qr/ hi: hi there, greet g2\.w0\.\d+ \(queue -\): world$/m, 10, from => $from),
    'hello runs in the new generation') or diag substr($ll->log, $from);
 
 is($ll->stop, 0, 'QUIT: exit 0');

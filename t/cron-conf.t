@@ -62,7 +62,7 @@ my @cases = (
     [ 'bad id', qq{      { id = "a b"; spec = "* * * * *"; task = "x"; }   #<},
       qr/cron entry id "a b": use letters/ ],
     [ 'bad misfire', qq{      { id = "a"; spec = "* * * * *"; task = "x"; misfire = "never"; }   #<},
-      qr/misfire must be "skip" or "once"/ ],
+      qr/"misfire" must be "skip" or "once"/ ],
     [ 'unknown entry setting', qq{      { id = "a"; spec = "* * * * *"; task = "x"; colour = "red"; }   #<},
       qr/unknown setting "colour"/ ],
     [ 'missing spec', qq{      { id = "a"; task = "x"; }   #<},

@@ -20,29 +20,25 @@ typedef struct {
     int64_t             max_bytes;
 } hello_conf_t;
 
+/* LL_SET_* check each member's type at compile time; the core checks the
+ * bounds and reports a bad value at its line in looklook.conf */
 static const ll_conf_field_t hello_conf[] = {
     LL_SET_STR(hello_conf_t, greeting, "greeting", 0, "hello",
-      "the word each message is greeted with"),
-    LL_SET_INT(hello_conf_t, max_bytes, "max_bytes", 0, "64", 0, 0,
-      "how much of the payload is logged"),
+               "the word each message is greeted with"),
+    LL_SET_INT(hello_conf_t, max_bytes, "max_bytes", 0, "64", 0, 65536,
+               "how much of the payload is logged"),
     LL_SET_END
 };
 
 
 /*
- * Check the settings; conf stays valid until fini, so keep the pointer.
- * @locality worker main thread
+ * Keep the settings: conf stays valid until fini.
+ * @locality worker main thread (or a checker process)
  */
 static int
 hello_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
 {
-    hello_conf_t  *c = conf;
-
-    if (c->max_bytes < 0) {
-        snprintf(err, errlen, "max_bytes must be >= 0");
-        return -1;
-    }
-    ll_set_data(in, c);
+    ll_set_data(in, conf);
     return 0;
 }
 
@@ -64,8 +60,11 @@ hello_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
         n = msg->payload_len < (size_t) c->max_bytes ? (int) msg->payload_len
                                                      : (int) c->max_bytes;
     }
-    ll_log(in, LL_LOG_INFO, "%s, %s %s: %.*s", c->greeting, msg->type,
-           msg->id ? msg->id : "-", n, n ? (const char *) msg->payload : "");
+    /* "queue" is a message option of redisq; other sources have none */
+    ll_log(in, LL_LOG_INFO, "%s, %s %s (queue %s): %.*s", c->greeting,
+           msg->type, msg->id ? msg->id : "-",
+           ll_msg_opt_str(msg, "queue", "-"), n,
+           n ? (const char *) msg->payload : "");
     return LL_DONE;
 }
 

@@ -128,6 +128,14 @@ LL_API int ll_route_exists(const ll_instance_t *in, const char *type);
 LL_API int ll_send(ll_instance_t *from, const char *to, const ll_msg_t *msg,
     ll_result_t *res);
 
+/* Whether the instance named `to` takes message option opt (declares it
+ * LL_OPT_OUT): 1 or 0, -1 when no module of that name is loaded.  So a
+ * sender can leave out what a target would refuse, or say so at the line
+ * of its own setting.  @locality any thread, from init on (every module
+ * is loaded before the first init) */
+LL_API int ll_opt_taken(const ll_instance_t *in, const char *to,
+    const char *opt);
+
 /* Format res->error, set res->reason to LL_R_ERROR (an attempt of the
  * message that failed) and return LL_RETRY (delay_ms -1: the source's
  * back-off) or LL_FAIL.  @locality any thread */

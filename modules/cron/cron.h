@@ -50,6 +50,7 @@ typedef struct {
     size_t                  noptions;
     int                     handler;        /* target = "handler" */
     int                     fire_once;      /* misfire = "once" */
+    int                     retention_opt;  /* the target takes "retention" */
 
     /* scheduler thread only */
     int64_t                 next;           /* tick to handle next, Unix s */

@@ -233,6 +233,28 @@ cron_entry_init(cron_t *cr, cron_entry_t *e, const ll_conf_node_t *node,
                              "\"handler\"", e->id, e->target);
     }
     e->fire_once = strcmp(e->misfire, "once") == 0;
+    if (!e->handler) {
+        /* queue and unique are the target's message options: a loaded
+         * target that does not take them would refuse every tick */
+        if (e->queue != NULL
+            && ll_opt_taken(cr->in, e->target, "queue") == 0)
+        {
+            return ll_conf_error(cr->in, err, errlen,
+                                 ll_conf_get(node, "queue"),
+                                 "cron entry \"%s\": target \"%s\" takes "
+                                 "no queue", e->id, e->target);
+        }
+        if (e->unique_ms > 0
+            && ll_opt_taken(cr->in, e->target, "unique_ttl") == 0)
+        {
+            return ll_conf_error(cr->in, err, errlen,
+                                 ll_conf_get(node, "unique"),
+                                 "cron entry \"%s\": target \"%s\" takes "
+                                 "no unique", e->id, e->target);
+        }
+        e->retention_opt = ll_opt_taken(cr->in, e->target, "retention")
+                           != 0;
+    }
     if (e->unique_ms > 0 && e->unique_ms < 1000) {
         return ll_conf_error(cr->in, err, errlen, ll_conf_get(node, "unique"),
                              "cron entry \"%s\": unique must be 0 or at "

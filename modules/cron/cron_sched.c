@@ -198,15 +198,18 @@ cron_enqueue(cron_t *cr, cron_entry_t *e, const char *task_id, int *enqueued)
     m.id = task_id;
     m.max_retry = (int) e->retry;
     m.timeout_ms = e->timeout_ms;
-    /* the target's options (redisq's), only those the entry sets; the
-     * retention always: exactly once rests on it */
+    /* the target's options (redisq's): those the entry sets (init made
+     * sure the target takes them), and the retention exactly once rests
+     * on, where the target keeps one */
     if (e->queue != NULL) {
         opts[n++] = (ll_opt_t) LL_OPT_S("queue", e->queue);
     }
     if (e->unique_ms > 0) {
         opts[n++] = (ll_opt_t) LL_OPT_N("unique_ttl", e->unique_ms);
     }
-    opts[n++] = (ll_opt_t) LL_OPT_N("retention", e->retention_ms);
+    if (e->retention_opt) {
+        opts[n++] = (ll_opt_t) LL_OPT_N("retention", e->retention_ms);
+    }
     m.opts = opts;
     m.nopts = n;
     ll_result_init(&res);

@@ -38,6 +38,8 @@ static const ll_conf_field_t hello_conf[] = {
 static int
 hello_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
 {
+    (void) err;         /* nothing can fail: the core checked the bounds */
+    (void) errlen;
     ll_set_data(in, conf);
     return 0;
 }

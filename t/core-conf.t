@@ -330,6 +330,7 @@ EOF
     like($log, qr/label=a limit=-4 enabled=0 timeout_ms=30000 /, 'duration 30 = 30 s, int and bool set');
     like($log, qr/label=b limit=10 enabled=1 timeout_ms=250 ratio=2\.25 /, 'duration "250ms", double set');
     like($log, qr/label=c .*timeout_ms=3661000 /, 'duration "1h1m1s"');
+    like($log, qr/label=a .* mode=check$/m, 'init knows it runs in the -t checker');
     like($log, qr/ c: fini label=c\n.* b: fini label=b\n.* a: fini label=a$/m,
          '-t runs fini after init, in reverse order') or diag $log;
 }

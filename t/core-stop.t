@@ -18,7 +18,7 @@ sub conf {
     return <<"EOF";
 worker_processes = 1;
 shutdown_timeout = $timeout;
-handler_threads = 2;
+handler_threads = @{[ $o{threads} // 2 ]};
 modules = (
   { name = "sink"; path = "%%OBJS%%/t/core_sink.so"; file = "%%DIR%%/out.txt"; sleep = "$sleep"; },
   { name = "src"; path = "%%OBJS%%/t/core_source.so"; count = $count; interval = "$interval"; }
@@ -73,6 +73,25 @@ sub gone { my @p = @_; return !grep { kill 0, $_ } @p }
     is(($st // 0) & 127, 0, 'TERM: the master exits, not killed by a signal');
     unlike(ll_slurp($ll->dir . '/out.txt'), qr/id=/, 'TERM: the handler did not finish');
     ok(ll_wait_until(sub { gone(@w) }, 3), 'TERM: no worker left');
+}
+
+# TERM with messages still queued in the pool: none is run after the
+# deadline, none is dropped silently: each goes back to its source as a
+# retry ("shutting down before it ran", reason LL_R_SHUTDOWN)
+{
+    my $ll = LL::Test::Server->new(conf => conf(sleep => '300ms', count => 0,
+                                                interval => '1ms', threads => 1));
+    ok($ll->start, 'TERM, queue full: started') or diag $ll->log;
+    ok($ll->wait_log(qr/ sink: handling /, 5), 'TERM, queue full: in flight');
+    sleep 0.2;
+    $ll->signal('TERM');
+    ok(defined $ll->wait_exit(8), 'TERM, queue full: the master exits');
+    my $log = $ll->log;
+    my @back = $log =~ / src: outcome (\S+) retry error=shutting down before it ran$/mg;
+    cmp_ok(scalar @back, '>', 0, 'TERM, queue full: queued messages are given back '
+           . 'to their source as retries') or diag $log;
+    my %ran = map { $_ => 1 } ll_slurp($ll->dir . '/out.txt') =~ /id=(\S+)/g;
+    is(scalar(grep { $ran{$_} } @back), 0, 'TERM, queue full: none of them ran');
 }
 
 # INT: like TERM

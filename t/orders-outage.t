@@ -33,7 +33,7 @@ handler_threads = 8;
 shutdown_timeout = 5;
 modules = (
   { name = "redisq"; path = "%%OBJS%%/redisq.so"; redis = "$ru";
-    queues = { notify = 1; }; },
+    queues = { default = 1; }; },
   { name = "kafka"; path = "%%OBJS%%/kafka.so"; brokers = "$boot";
     group = "payment-update-paystatus-group"; topics = [ "$topic" ];
     offset = "first"; retry_backoff_max = "2s"; commit_interval = "200ms";

@@ -1,6 +1,7 @@
 /*
  * core_schema: a test module with one setting of every type, to test how
  * the core checks, fills and prints a schema.  init logs the values it got
+ * and the process it runs in (ll_mode)
  * and checks that `items` is a list of strings (ll_conf_error names the
  * element's file and line); fini logs too.
  */
@@ -55,8 +56,11 @@ schema_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
     }
 
     ll_log(in, LL_LOG_INFO, "label=%s limit=%lld enabled=%d timeout_ms=%lld"
-           " ratio=%g items=%d", c->label, (long long) c->limit, c->enabled,
-           (long long) c->timeout_ms, c->ratio, count);
+           " ratio=%g items=%d mode=%s", c->label, (long long) c->limit,
+           c->enabled, (long long) c->timeout_ms, c->ratio, count,
+           ll_mode(in) == LL_MODE_CHECK ? "check"
+           : ll_mode(in) == LL_MODE_RELOAD_CHECK ? "reload-check"
+           : ll_mode(in) == LL_MODE_WORKER ? "worker" : "?");
     ll_set_data(in, c);
     return 0;
 }

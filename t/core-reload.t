@@ -66,11 +66,13 @@ my ($old) = $ll->workers;
 # 1. a rebuilt .so (and a changed setting) after HUP
 {
     install_sink('v2');
-    $ll->conf(conf('b'));
+    $ll->conf(conf('b', qq{,\n  { name = "m"; path = "$T/core_schema.so"; label = "m"; }}));
     my $from = $ll->log_size;
     $ll->signal('HUP');
     ok($ll->wait_log(qr/ master: generation 2 ready \(1 workers?\)/, 15, from => $from),
        'HUP: generation 2 ready') or diag substr($ll->log, $from);
+    like(substr($ll->log, $from), qr/ m: label=m .* mode=reload-check\n(?:.*\n)*.* m: label=m .* mode=worker$/m,
+         'init knows the reload check from the new worker (ll_mode)');
     ok(ll_wait_until(sub { grep { /^v2 b pid=\d+ gen=2 / } out_lines() }, 10),
        'generation 2 runs the new code with the new setting');
     ok(ll_wait_until(sub { !kill 0, $old }, 10), 'the old worker exits');

@@ -25,6 +25,7 @@
 
 typedef struct ll_pool_s     ll_pool_t;
 typedef struct ll_metric_s   ll_metric_t;
+typedef struct ll_status_s   ll_status_t;
 
 /* A cleanup list: calls run together when its owner (an instance, a parsed
  * config) goes, the last added first (ll_cleanup.c). */
@@ -170,11 +171,36 @@ int        ll__glob(const char *pattern, const char *s);
 ll_pool_t *ll__pool_create(ll_cycle_t *c, int threads, char *err, size_t n);
 int        ll__pool_stop(ll_pool_t *p, int64_t deadline_ms);  /* 0: joined */
 
-/* ll_metrics.c */
+/* ll_metrics.c: one route's counters, in the shared mapping */
+#define LL_ROUTE_SLOTS   512
+#define LL_HIST_BUCKETS  16
+
+struct ll_metric_s {
+    uint32_t    state;
+    char        name[252];
+    uint64_t    received, done, retried, failed, revoked;
+    uint64_t    sum_us;
+    uint64_t    hist[LL_HIST_BUCKETS];
+};
+
+extern const uint64_t  ll__hist_bounds[LL_HIST_BUCKETS];   /* µs */
+extern ll_status_t    *ll__st;      /* NULL without a mapping */
+
 int        ll__metrics_open(const char *path, int create);
+int        ll__metrics_sum(ll_metric_t *sum);      /* LL_ROUTE_SLOTS */
+double     ll__quantile_ms(const uint64_t *hist, uint64_t total, double q);
 ll_metric_t *ll__metric_slot(const char *name);
 void       ll__metric_add(ll_metric_t *m, int outcome, int64_t us, int received);
 int        ll__metrics_print(const char *path, FILE *out);
+
+/* ll_status.c: the server status in the shared mapping */
+void       ll__status_master_begin(void);
+void       ll__status_master_end(void);
+void       ll__status_gen_reset(unsigned gen);
+void       ll__status_reload(unsigned gen, int ok, const char *why);
+void       ll__status_cycle(ll_cycle_t *c);    /* publish the modules */
+void       ll__status_health(ll_instance_t *in, int state, const char *why);
+void       ll__status_started(ll_instance_t *in);
 
 /* ll_log.c */
 int        ll__log_open(const char *path, char *err, size_t n);

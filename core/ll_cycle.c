@@ -149,6 +149,7 @@ ll__cycle_start(ll_cycle_t *c, char *err, size_t n)
             if ((in->mod->kind == LL_KIND_MQ) != pass) {
                 continue;
             }
+            ll__status_health(in, LL_HEALTH_STARTING, NULL);
             if (in->mod->start != NULL) {
                 e[0] = '\0';
                 if (in->mod->start(in, e, sizeof(e)) != 0) {
@@ -158,6 +159,7 @@ ll__cycle_start(ll_cycle_t *c, char *err, size_t n)
                 }
             }
             in->started = 1;
+            ll__status_started(in);
             __atomic_store_n(&in->running, 1, __ATOMIC_SEQ_CST);
         }
     }
@@ -194,6 +196,7 @@ stop_kind(ll_cycle_t *c, int mq)
         if (!in->started || (in->mod->kind == LL_KIND_MQ) != mq) {
             continue;
         }
+        ll__status_health(in, LL_HEALTH_STOPPING, NULL);
         if (in->mod->stop != NULL) {
             in->mod->stop(in);
         }

@@ -18,7 +18,8 @@ static void
 usage(FILE *f)
 {
     fprintf(f,
-        "usage: looklook [-c FILE] [-p PREFIX] [-t | -s SIGNAL | -m FILE.so | -V | -h]\n"
+        "usage: looklook [-c FILE] [-p PREFIX] [-t | -s SIGNAL [--json] | -m FILE.so |\n"
+        "                 -V | -h]\n"
         "\n"
         "Runs the master in the foreground, or a one-shot command.\n"
         "\n"
@@ -26,7 +27,8 @@ usage(FILE *f)
         "  -p PREFIX   folder relative paths start from (default: the config's)\n"
         "  -t          check the config and every module it names, then exit\n"
         "  -s SIGNAL   reload | quit | stop | reopen | status: signal the running\n"
-        "              master named by pid_file (status prints its metrics)\n"
+        "              master named by pid_file (status prints its metrics;\n"
+        "              with --json the whole server status as JSON)\n"
         "  -m FILE.so  print a module's name, version, ABI, settings and message\n"
         "              options (a bare name is looked for in module_dir)\n"
         "  -V          print version, module ABI and configure arguments\n"
@@ -157,8 +159,25 @@ describe_named(const char *name, const char *conf_arg, int conf_given,
     return rc;
 }
 
+/* looklook -s status [--json]: read the status file */
 static int
-send_signal(const char *conf_path, const char *what)
+print_status(const char *path, int json)
+{
+    char  *text;
+
+    if (!json) {
+        return ll__metrics_print(path, stdout);
+    }
+    if (ll__metrics_open(path, 0) != 0 || (text = ll_status_json()) == NULL) {
+        return -1;
+    }
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}
+
+static int
+send_signal(const char *conf_path, const char *what, int json)
 {
     static const struct { const char *name; int sig; } sigs[] = {
         { "reload", SIGHUP }, { "quit", SIGQUIT }, { "stop", SIGTERM },
@@ -186,7 +205,7 @@ send_signal(const char *conf_path, const char *what)
         return 1;
     }
     if (sigs[i].sig == 0) {
-        if (ll__metrics_print(conf->settings.status_file, stdout) != 0) {
+        if (print_status(conf->settings.status_file, json) != 0) {
             fprintf(stderr, "looklook: cannot read status file %s: %s\n",
                     conf->settings.status_file, strerror(errno));
         } else {
@@ -218,6 +237,7 @@ done:
 static const struct option  longopts[] = {
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
+    { "json", no_argument, NULL, 'j' },
     { NULL, 0, NULL, 0 }
 };
 
@@ -227,13 +247,14 @@ main(int argc, char **argv)
     const char  *conf_arg = LL_CONF_PATH, *prefix = NULL, *sig = NULL;
     const char  *module = NULL;
     char        *dir = NULL, *abs = NULL, *conf_path, err[LL_ERRLEN];
-    int          opt, test = 0, rc, conf_given = 0;
+    int          opt, test = 0, json = 0, rc, conf_given = 0;
 
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "c:p:ts:m:Vh", longopts, NULL))
            != -1)
     {
         switch (opt) {
+        case 'j': json = 1; break;
         case 'c': conf_arg = optarg; conf_given = 1; break;
         case 'p': prefix = optarg; break;
         case 't': test = 1; break;
@@ -304,7 +325,7 @@ main(int argc, char **argv)
     }
 
     if (sig != NULL) {
-        rc = send_signal(conf_path, sig);
+        rc = send_signal(conf_path, sig, json);
     } else if (test) {
         rc = ll__check(conf_path, LL_MODE_CHECK, err, sizeof(err)) != 0;
         if (rc != 0) {

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ll_core.h"
+#include "ll_status.h"
 
 #define MAX_WORKERS       2048
 #define RESPAWN_MIN_MS    250
@@ -59,6 +60,8 @@ static unsigned     cur_gen, new_gen, last_gen;
 static int64_t      new_deadline;
 static int          stopping;       /* 0, SIGQUIT or SIGTERM */
 static char         pid_path[4096]; /* the pid file we wrote */
+static uint64_t     restarts;       /* workers respawned, ever */
+static uint32_t     slot_restarts[LL_ST_SLOTS];
 
 static void
 on_signal(int signo)
@@ -286,12 +289,14 @@ schedule_respawn(slot_t *s, int64_t now, int stable)
     return s->backoff;
 }
 
-/* A reload that failed: the serving generation carries on. */
+/* A reload that failed (gen: the generation it started, 0 if none): the
+ * serving generation carries on. */
 static void
-reload_failed(const char *why)
+reload_failed(unsigned gen, const char *why)
 {
     ll__log_core(LL_LOG_ERR, "reload failed, generation %u keeps running: %s",
                  cur_gen, why);
+    ll__status_reload(gen, 0, why);
     ll__notify("READY=1\nSTATUS=reload failed, generation %u keeps running",
                cur_gen);
 }
@@ -310,7 +315,7 @@ gen_failed(const char *why)
         cur_conf = new_conf;
         cur = new_conf->settings;
     } else {
-        reload_failed(why);
+        reload_failed(new_gen, why);
         ll__conf_free(new_conf);
     }
     new_conf = NULL;
@@ -327,6 +332,7 @@ start_gen(ll_conf_t *conf)
 
     new_gen = ++last_gen;
     new_conf = conf;
+    ll__status_gen_reset(new_gen);
     new_deadline = ll__mono_ms() + conf->settings.ready_timeout_ms;
     for (i = 0; i < conf->settings.worker_processes; i++) {
         if (spawn(new_gen, i, conf->settings.worker_processes) == NULL) {
@@ -396,6 +402,7 @@ gen_ready(void)
     ll__log_core(LL_LOG_INFO, "generation %u ready (%d workers)", cur_gen, n);
     ll__notify("READY=1\nSTATUS=generation %u ready (%d workers)", cur_gen, n);
     if (old != 0) {
+        ll__status_reload(cur_gen, 1, NULL);
         retire_gen(old, old_timeout);
     }
 }
@@ -462,6 +469,10 @@ reap(void)
                                                          / sizeof(slots[0])))
         {
             up = now - w->started;
+            restarts++;
+            if (w->slot < LL_ST_SLOTS) {
+                slot_restarts[w->slot]++;
+            }
             ll__log_core(LL_LOG_WARN, "worker %d (slot %d) %s after %lld ms; "
                          "respawning in %lld ms", (int) pid, w->slot, st,
                          (long long) up,
@@ -484,13 +495,13 @@ reload(void)
     if (check_in_child(err, sizeof(err)) != 0
         || (conf = ll__conf_load(conf_path, err, sizeof(err))) == NULL)
     {
-        reload_failed(err);
+        reload_failed(0, err);
         return;
     }
     if (strcmp(conf->settings.error_log, cur.error_log) != 0
         && ll__log_open(conf->settings.error_log, err, sizeof(err)) != 0)
     {
-        reload_failed(err);
+        reload_failed(0, err);
         ll__conf_free(conf);
         return;
     }
@@ -524,6 +535,33 @@ begin_stop(int how)
         new_conf = NULL;
         new_gen = 0;
     }
+}
+
+/* What the master knows, into the shared status (ll_export.c reads it). */
+static void
+publish(void)
+{
+    ll_st_master_t  *m;
+    int64_t          now = ll_now_ms(), mono = ll__mono_ms();
+    int              i;
+
+    if (ll__st == NULL) {
+        return;
+    }
+    m = &ll__st->m;
+    ll__status_master_begin();
+    m->generation = cur_gen;
+    m->new_generation = new_gen;
+    m->restarts = restarts;
+    memcpy(m->slot_restarts, slot_restarts, sizeof(slot_restarts));
+    m->nworkers = (uint32_t) nworkers;
+    for (i = 0; i < nworkers && i < LL_ST_WORKERS; i++) {
+        m->worker[i] = (ll_st_worker_t) {
+            .pid = workers[i].pid, .gen = workers[i].gen,
+            .slot = workers[i].slot, .state = workers[i].state,
+            .started_ms = now - (mono - workers[i].started) };
+    }
+    ll__status_master_end();
 }
 
 static void
@@ -672,12 +710,18 @@ ll__master_run(const char *path)
         return 1;
     }
     cur = conf->settings;   /* for a signal before generation 1 is ready */
+    if (ll__st != NULL) {
+        ll__st->m.master_pid = (int32_t) getpid();
+        ll__st->m.started_ms = ll_now_ms();
+    }
     ll__log_core(LL_LOG_INFO, "looklook %s starting, master pid %d",
                  LL_VERSION, (int) getpid());
     start_gen(conf);
 
+    publish();
     while (!(stopping && nworkers == 0)) {
         loop_once();
+        publish();
     }
     unlink(pid_path);
     ll__log_core(LL_LOG_INFO, "exiting");

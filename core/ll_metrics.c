@@ -1,8 +1,8 @@
 /*
  * Metrics shared by every worker: a file mapped MAP_SHARED by the master
  * before it forks, so all generations add to the same counters, and
- * `looklook -s status` (or an HTTP exporter later) reads them from
- * outside.  Slots are claimed without a lock (a process dying mid-claim
+ * `looklook -s status` and the admin module read them.  The server status
+ * (ll_status.h) follows the route metrics in the same mapping.  Slots are claimed without a lock (a process dying mid-claim
  * must not wedge the others); two workers racing for one name may claim
  * two slots, which the reader adds up.
  */
@@ -15,27 +15,22 @@
 #include <unistd.h>
 
 #include "ll_core.h"
+#include "ll_status.h"
 
 #define METRICS_MAGIC    0x4c4c4d54U     /* "LLMT" */
-#define METRICS_VERSION  1
-#define METRICS_SLOTS    512
-#define HIST_BUCKETS     16
+#define METRICS_VERSION  2
+#define METRICS_SLOTS    LL_ROUTE_SLOTS
+#define HIST_BUCKETS     LL_HIST_BUCKETS
 
 /* bucket upper bounds in µs (the last is +Inf), Prometheus-style */
-static const uint64_t  bounds[HIST_BUCKETS] = {
+const uint64_t  ll__hist_bounds[HIST_BUCKETS] = {
     100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000,
     500000, 1000000, 2500000, 10000000, UINT64_MAX
 };
 
-enum { SLOT_FREE = 0, SLOT_CLAIMING, SLOT_READY };
+#define bounds  ll__hist_bounds
 
-struct ll_metric_s {
-    uint32_t    state;
-    char        name[252];
-    uint64_t    received, done, retried, failed, revoked;
-    uint64_t    sum_us;
-    uint64_t    hist[HIST_BUCKETS];
-};
+enum { SLOT_FREE = 0, SLOT_CLAIMING, SLOT_READY };
 
 typedef struct {
     uint32_t     magic;
@@ -46,6 +41,11 @@ typedef struct {
 } metrics_file_t;
 
 static metrics_file_t  *mf;
+ll_status_t            *ll__st;
+
+/* the server status follows, page aligned */
+#define STATUS_OFFSET  ((sizeof(metrics_file_t) + 4095) & ~(size_t) 4095)
+#define MAPPING_SIZE   (STATUS_OFFSET + sizeof(ll_status_t))
 
 int
 ll__metrics_open(const char *path, int create)
@@ -57,17 +57,18 @@ ll__metrics_open(const char *path, int create)
     if (fd == -1) {
         return -1;
     }
-    if (create && ftruncate(fd, sizeof(metrics_file_t)) != 0) {
+    if (create && ftruncate(fd, MAPPING_SIZE) != 0) {
         close(fd);
         return -1;
     }
-    mf = mmap(NULL, sizeof(metrics_file_t),
+    mf = mmap(NULL, MAPPING_SIZE,
               create ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
     close(fd);
     if (mf == MAP_FAILED) {
         mf = NULL;
         return -1;
     }
+    ll__st = (ll_status_t *) ((char *) mf + STATUS_OFFSET);
     if (create) {
         mf->version = METRICS_VERSION;
         mf->nslots = METRICS_SLOTS;
@@ -132,8 +133,8 @@ ll__metric_add(ll_metric_t *m, int outcome, int64_t us, int received)
 }
 
 /* the upper bound (ms) of the bucket holding quantile q */
-static double
-quantile(const uint64_t *hist, uint64_t total, double q)
+double
+ll__quantile_ms(const uint64_t *hist, uint64_t total, double q)
 {
     uint64_t  seen = 0;
     int       b;
@@ -150,22 +151,22 @@ quantile(const uint64_t *hist, uint64_t total, double q)
     return b == HIST_BUCKETS - 1 ? 1e9 : (double) bounds[b] / 1000.0;
 }
 
+/* The route metrics of every slot, added up by name into sum[] (at most
+ * METRICS_SLOTS); returns how many, or -1 without a valid mapping. */
 int
-ll__metrics_print(const char *path, FILE *out)
+ll__metrics_sum(ll_metric_t *sum)
 {
-    ll_metric_t   sum[METRICS_SLOTS];
     ll_metric_t  *m, *s;
     int           i, j, n = 0, b;
-    uint64_t      total;
 
-    if (ll__metrics_open(path, 0) != 0 || mf->magic != METRICS_MAGIC
+    if (mf == NULL || mf->magic != METRICS_MAGIC
         || mf->version != METRICS_VERSION)
     {
         return -1;
     }
     for (i = 0; i < METRICS_SLOTS; i++) {
         m = &mf->slot[i];
-        if (m->state != SLOT_READY) {
+        if (__atomic_load_n(&m->state, __ATOMIC_ACQUIRE) != SLOT_READY) {
             continue;
         }
         for (j = 0; j < n && strcmp(sum[j].name, m->name) != 0; j++) { }
@@ -185,6 +186,20 @@ ll__metrics_print(const char *path, FILE *out)
             s->hist[b] += m->hist[b];
         }
     }
+    return n;
+}
+
+int
+ll__metrics_print(const char *path, FILE *out)
+{
+    static ll_metric_t   sum[METRICS_SLOTS];
+    ll_metric_t         *s;
+    int                  j, n;
+    uint64_t             total;
+
+    if (ll__metrics_open(path, 0) != 0 || (n = ll__metrics_sum(sum)) < 0) {
+        return -1;
+    }
     fprintf(out, "%-56s %9s %9s %8s %8s %8s %8s %8s %8s\n", "route",
             "received", "done", "retried", "failed", "revoked", "avg_ms",
             "p50_ms", "p99_ms");
@@ -196,7 +211,8 @@ ll__metrics_print(const char *path, FILE *out)
                 (unsigned long long) s->done, (unsigned long long) s->retried,
                 (unsigned long long) s->failed, (unsigned long long) s->revoked,
                 total ? (double) s->sum_us / (double) total / 1000.0 : 0.0,
-                quantile(s->hist, total, 0.5), quantile(s->hist, total, 0.99));
+                ll__quantile_ms(s->hist, total, 0.5),
+                ll__quantile_ms(s->hist, total, 0.99));
     }
     return 0;
 }

@@ -59,6 +59,22 @@ watchdog(void *arg)
     _exit(1);
 }
 
+/* Which files this generation runs, once per generation (slot 0). */
+static void
+log_modules(const ll_cycle_t *c)
+{
+    const ll_module_t  *m;
+    int                 i;
+
+    for (i = 0; i < c->ninst; i++) {
+        m = c->inst[i]->mod;
+        ll__log_core(LL_LOG_INFO, "generation %u: module \"%s\" is %s %s "
+                     "(ABI %u.%u) from %s", c->generation, c->inst[i]->name,
+                     m->name, m->version ? m->version : "-", m->abi_major,
+                     m->abi_minor, c->inst[i]->path);
+    }
+}
+
 void
 ll__worker_run(const char *conf_path, unsigned generation, int slot,
     int count, int ready_fd, pid_t master)
@@ -93,6 +109,10 @@ ll__worker_run(const char *conf_path, unsigned generation, int slot,
     c->worker_id = slot;
     c->worker_count = count;
     c->generation = generation;
+    ll__status_cycle(c);
+    if (slot == 0) {
+        log_modules(c);
+    }
     /* the master counts ready_timeout from the fork: end start a little
      * earlier (a tenth, at most 1 s) so the failure is reported, not
      * timed out */

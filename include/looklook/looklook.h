@@ -8,5 +8,6 @@
 #include "ll_msg.h"
 #include "ll_module.h"
 #include "ll_api.h"
+#include "ll_observe.h"
 
 #endif /* LOOKLOOK_H_INCLUDED */

@@ -55,7 +55,7 @@
 
 #define LL_MODULE_MAGIC  0x444d4c4cU    /* "LLMD" in memory order */
 #define LL_ABI_MAJOR     2              /* bumped on any incompatible change */
-#define LL_ABI_MINOR     0              /* bumped on additions */
+#define LL_ABI_MINOR     1              /* bumped on additions */
 
 /* How long past the shutdown deadline the worker's watchdog waits for stop
  * before it ends the process. */

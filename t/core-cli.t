@@ -16,7 +16,7 @@ my $bin = ll_bin();
     my ($rc, $out) = ll_run($bin, '-V');
     is($rc, 0, '-V: exit 0');
     like($out, qr/^looklook version \d+\.\d+\.\d+/m, '-V: version');
-    like($out, qr/^module ABI 2\.0$/m, '-V: module ABI');
+    like($out, qr/^module ABI 2\.\d+$/m, '-V: module ABI');
     like($out, qr/^configure arguments:/m, '-V: configure arguments');
 }
 
@@ -46,7 +46,7 @@ for my $args (['-Z'], ['-c'], ['-s'], ['-s', 'dance'], ['-m'], ['stray']) {
     like($out, qr/\bcore_schema\b/, '-m: name');
     like($out, qr/\b2\.3\.4\b/, '-m: version');
     like($out, qr/\bother\b/i, '-m: kind');
-    like($out, qr/^abi:\s+2\.0$/m, '-m: ABI');
+    like($out, qr/^abi:\s+2\.\d+$/m, '-m: ABI');
     like($out, qr/test module with a setting of every type/, '-m: description');
 
     my %line;
@@ -83,8 +83,8 @@ for my $args (['-Z'], ['-c'], ['-s'], ['-s', 'dance'], ['-m'], ['stray']) {
 # -m refusals: "looklook: cannot load FILE: REASON", exit 1
 ll_write("$dir/text.so", "this is not an ELF file\n");
 my @refused = (
-    [ "$T/core_bad_abi.so",    qr/module ABI 3\.0 but this core is 2\.0: the module needs a newer looklook$/ ],
-    [ "$T/core_abi1.so",       qr/module ABI 1\.0 but this core is 2\.0: rebuild the module against this looklook's headers$/ ],
+    [ "$T/core_bad_abi.so",    qr/module ABI 3\.0 but this core is 2\.\d+: the module needs a newer looklook$/ ],
+    [ "$T/core_abi1.so",       qr/module ABI 1\.0 but this core is 2\.\d+: rebuild the module against this looklook's headers$/ ],
     [ "$T/core_bad_width.so",  qr/setting "limit" \(integer\) fills 8 bytes but its member has 4 \(declare settings with the LL_SET_\* macros\)$/ ],
     [ "$T/core_bad_magic.so",  qr/not a looklook module \(bad magic\)$/ ],
     [ "$T/core_not_module.so", qr/not a looklook module \(no "ll_module" symbol\)$/ ],

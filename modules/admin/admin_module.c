@@ -4,20 +4,18 @@
  * it, waiting for the requests in progress.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "admin.h"
 
 static const ll_conf_field_t  admin_schema[] = {
-    { "listen", LL_CONF_STR, 0, "127.0.0.1:8980",
-      offsetof(admin_conf_t, listen),
-      "address:port to serve on (every worker shares it)" },
-    { "token", LL_CONF_STR, 0, NULL, offsetof(admin_conf_t, token),
-      "bearer token (or basic auth password) for all but /healthz" },
-    { "read_only", LL_CONF_BOOL, 0, "true", offsetof(admin_conf_t, read_only),
-      "refuse every endpoint that changes something" },
-    { NULL, 0, 0, NULL, 0, NULL }
+    LL_SET_STR(admin_conf_t, listen, "listen", 0, "127.0.0.1:8980",
+               "address:port to serve on (every worker shares it)"),
+    LL_SET_STR(admin_conf_t, token, "token", 0, NULL,
+               "bearer token (or basic auth password) for all but /healthz"),
+    LL_SET_BOOL(admin_conf_t, read_only, "read_only", 0, "true",
+                "refuse every endpoint that changes something"),
+    LL_SET_END
 };
 
 static int
@@ -30,15 +28,14 @@ admin_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
     if (admin_listen_parse(c->listen, host, sizeof(host), port, sizeof(port))
         != 0)
     {
-        snprintf(err, errlen, "\"listen\" must be ADDRESS:PORT (\"%s\")",
-                 c->listen);
-        return -1;
+        return ll_setting_error(in, err, errlen, "listen", "\"listen\" must "
+                                "be ADDRESS:PORT (\"%s\")", c->listen);
     }
     if (c->token != NULL && c->token[0] == '\0') {
-        snprintf(err, errlen, "\"token\" is empty (leave it out for none)");
-        return -1;
+        return ll_setting_error(in, err, errlen, "token", "\"token\" is "
+                                "empty (leave it out for none)");
     }
-    a = calloc(1, sizeof(*a));
+    a = ll_alloc(in, sizeof(*a));
     if (a == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -73,13 +70,6 @@ admin_stop(ll_instance_t *in)
     admin_http_stop(ll_get_data(in));
 }
 
-static void
-admin_fini(ll_instance_t *in)
-{
-    free(ll_get_data(in));
-    ll_set_data(in, NULL);
-}
-
 LL_MODULE_EXPORT const ll_module_t  ll_module = {
     LL_MODULE_HEADER,
     .kind = LL_KIND_OTHER,
@@ -91,5 +81,4 @@ LL_MODULE_EXPORT const ll_module_t  ll_module = {
     .init = admin_init,
     .start = admin_start,
     .stop = admin_stop,
-    .fini = admin_fini,
 };

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "redisq.h"
+#include "rq_metrics.h"
 #include "rq_scripts.h"
 
 #define RQ_TICK_MS        100
@@ -375,6 +376,7 @@ rq_house_main(void *arg)
 {
     rq_server_t      *s = arg;
     rq_redis_t        r;
+    rq_metrics_t     *m = rq_metrics_new(s);
     struct timespec   ts;
     int64_t           now, next_hb = 0, next_jan, next_rec = 0;
     unsigned          gen = 0;
@@ -400,6 +402,7 @@ rq_house_main(void *arg)
             rq_janitor(s, &r);
             next_jan = now + s->conf->janitor_interval;
         }
+        rq_metrics_tick(m, &r, now);
 
         pthread_mutex_lock(&s->lock);
         if (!s->ack_stop) {
@@ -408,6 +411,7 @@ rq_house_main(void *arg)
         }
     }
     pthread_mutex_unlock(&s->lock);
+    rq_metrics_free(m);
     rq_house_clear(s, &r);
     rq_redis_close(&r);
     return NULL;

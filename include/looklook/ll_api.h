@@ -32,6 +32,41 @@ enum { LL_LOG_ERR = 0, LL_LOG_WARN, LL_LOG_INFO, LL_LOG_DEBUG };
 LL_API void ll_log(ll_instance_t *in, int level, const char *fmt, ...)
     LL_PRINTF(3, 4);
 
+/*
+ * Errors of a loop that retries (a reconnect, a poll): a failure that goes
+ * on is logged once, not once per attempt, and its end is logged too.
+ *
+ * One ll_log_limit_t per thing that can fail (a broker, a database),
+ * zeroed before first use, owned by the module; the threads that use the
+ * same thing may share it (the core serialises the calls).
+ *
+ * ll_log_fail(): the first failure writes its line; the same text again
+ * is only counted, and written as "<text> (repeated N times in the last
+ * M s)" at most once per LL_LOG_REPEAT_MS; a different text is written at
+ * once (after the count of the previous one, if any).
+ *
+ * ll_log_recovered(): after failures, writes "<text> after S s" at level
+ * warn (so a log that shows the failure shows its end), with the count of
+ * repeats not yet written, and forgets the failure; otherwise it costs an
+ * atomic load and writes nothing, so call it after every success.  Its
+ * arguments should be cheap (precomputed text).
+ * @locality any thread
+ */
+#define LL_LOG_REPEAT_MS  60000
+
+typedef struct {
+    int64_t     since_ms;   /* Unix ms of the first failure, 0: none */
+    int64_t     logged_ms;  /* when text was last written */
+    uint32_t    repeats;    /* same text since then, not yet written */
+    int         level;      /* of text */
+    char        text[240];  /* the last failure written */
+} ll_log_limit_t;
+
+LL_API void ll_log_fail(ll_instance_t *in, ll_log_limit_t *l, int level,
+    const char *fmt, ...) LL_PRINTF(4, 5);
+LL_API void ll_log_recovered(ll_instance_t *in, ll_log_limit_t *l,
+    const char *fmt, ...) LL_PRINTF(3, 4);
+
 /* ---- the instance ---------------------------------------------------- */
 
 /* The instance name from looklook.conf ("redisq"), owned by the core.

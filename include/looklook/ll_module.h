@@ -34,6 +34,9 @@
  *
  * ABI change log (a minor version only appends; a module built for 2.N
  * loads into any core 2.M with M >= N):
+ *   2.2  ll_log_limit_t, ll_log_fail, ll_log_recovered (a failure that
+ *        repeats is logged once, its end too).
+ *   2.1  ll_metric, ll_health_set, ll_status_* (ll_observe.h).
  *   2.0  size-prefixed ll_msg_t and ll_result_t (ll_msg_init,
  *        ll_result_init, LL_MSG_HAS); queue-specific message fields moved
  *        into declared message options (ll_module_t.opts, ll_opt_t);
@@ -55,7 +58,7 @@
 
 #define LL_MODULE_MAGIC  0x444d4c4cU    /* "LLMD" in memory order */
 #define LL_ABI_MAJOR     2              /* bumped on any incompatible change */
-#define LL_ABI_MINOR     1              /* bumped on additions */
+#define LL_ABI_MINOR     2              /* bumped on additions */
 
 /* How long past the shutdown deadline the worker's watchdog waits for stop
  * before it ends the process. */

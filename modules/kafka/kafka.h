@@ -179,6 +179,8 @@ struct kq_s {
     int                 prod_stop;
 
     kq_stats_t          stats;
+    int                 healthy;    /* brokers reachable; -1 unknown;
+                                     * the thread serving the stats */
 };
 
 /* kafka_conf.c */
@@ -210,6 +212,13 @@ void kq_consumer_stop(kq_t *kq);
 void kq_consumer_fini(kq_t *kq);
 void kq_wake(kq_t *kq);
 void kq_dlq_result(kq_item_t *it, rd_kafka_resp_err_t err);
+
+/* kafka_metrics.c */
+#define KQ_STATS_MS  1000   /* librdkafka statistics: lag and health */
+int  kq_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque);
+void kq_metric_paused(kq_t *kq, const rd_kafka_topic_partition_list_t *l,
+    int paused);
+void kq_metric_gone(kq_t *kq, const char *topic, int dlq);
 
 /* kafka_producer.c */
 int  kq_producer_start(kq_t *kq, char *err, size_t errlen);

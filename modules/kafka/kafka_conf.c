@@ -284,6 +284,10 @@ kq_rdconf(kq_t *kq, int consumer, char *err, size_t errlen)
     rd_kafka_conf_set_opaque(rc, kq);
     rd_kafka_conf_set_log_cb(rc, log_cb);
     rd_kafka_conf_set_error_cb(rc, error_cb);
+    if (consumer || kq->ntopics == 0) {
+        rd_kafka_conf_set_stats_cb(rc, kq_stats_cb);
+        rv |= set_int(rc, "statistics.interval.ms", KQ_STATS_MS, err, errlen);
+    }
 
     rv |= set(rc, "bootstrap.servers", c->brokers, err, errlen);
     rv |= set(rc, "client.id", c->client_id, err, errlen);

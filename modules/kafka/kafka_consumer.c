@@ -251,6 +251,9 @@ item_event(kq_item_t *it, int ev, const char *error, int64_t delay_ms)
     pthread_mutex_unlock(&kq->lock);
 
     /* it may be freed from here on unless it waits for its dead letter */
+    if (ev == KQ_EV_DLQ_OK || drop) {
+        kq_metric_gone(kq, topic, !drop);
+    }
     if (unwritable) {
         ll_log(kq->in, LL_LOG_ERR, "%s [%d] offset %lld: dead letter cannot "
                "be written (%s): dropped, committing past it", topic,
@@ -505,6 +508,7 @@ pause_or_resume(kq_t *kq, rd_kafka_topic_partition_list_t *l, int pause)
     } else {
         char  what[256];
 
+        kq_metric_paused(kq, l, pause);
         describe(l, what, sizeof(what));
         ll_log(kq->in, LL_LOG_DEBUG, "%s %s", pause ? "paused" : "resumed",
                what);

@@ -106,6 +106,7 @@ kq_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
     }
     kq->in = in;
     kq->conf = conf;
+    kq->healthy = -1;
     pthread_mutex_init(&kq->lock, NULL);
     pthread_cond_init(&kq->cond, NULL);
     ll_set_data(in, kq);

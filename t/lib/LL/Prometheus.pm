@@ -6,6 +6,7 @@ package LL::Prometheus;
 #   my $p = LL::Prometheus->new(target => "127.0.0.1:$port", token => 't');
 #   my $v = $p->value('sum(looklook_messages_handled_total)');  # or undef
 #   $p->wait_value($expr, sub { $_[0] == 10 }, 20) or fail;
+#   my ($rc, $out) = LL::Prometheus::lint($text);     # promtool check metrics
 #
 # Its data folder is a fresh temp folder; it is killed when the object goes.
 
@@ -75,6 +76,14 @@ sub wait_value {
         return defined $last && $ok->($last);
     }, $timeout // 20);
     return defined $last && $ok->($last) ? $last : undef;
+}
+
+# promtool check metrics on an exposition text: (exit status, output).
+sub lint {
+    my ($text) = @_;
+    my $f = LL::Test::ll_dir() . '/metrics.txt';
+    LL::Test::ll_write($f, $text);
+    return LL::Test::ll_run('sh', '-c', "promtool check metrics < '$f'");
 }
 
 # The looklook target as Prometheus sees it (health, lastError, ...).

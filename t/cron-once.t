@@ -15,7 +15,7 @@ use Time::HiRes qw(time sleep);
 use LL::Test;
 use LL::Redis;
 
-my $proto_dir = "$FindBin::Bin/../modules/redisq";
+my $proto_dir = "$FindBin::Bin/../lib/asynq";
 plan skip_all => 'protoc not installed' unless -x '/usr/bin/protoc';
 
 my $redis = LL::Redis->start;

@@ -1,4 +1,4 @@
-# The order store on its own (modules/orders/test/orders_store_test.c)
+# The order store on its own (lib/orders/test/orders_store_test.c)
 # against SQLite and a real MariaDB, with go-zero's cache keys in a real
 # Redis: creation, the state machine, redelivery, close-vs-pay races.
 use strict;
@@ -10,17 +10,16 @@ use LL::MariaDB;
 
 my $objs = ll_objs();
 my $bin  = "$objs/t/orders_store_test";
-my @srcs = ((grep { !/orders_module\.c$/ } glob('modules/orders/orders_*.c')),
-            'modules/redisq/rq_redis.c');
+my @srcs = (glob('lib/orders/orders_*.c'), 'lib/redis/rq_redis.c');
 # built like the rest of the build folder: with its sanitizers, if any
 my ($san) = ll_slurp("$objs/Makefile") =~ /(-fsanitize=\S+(?: -fno-\S+)*)/;
 $san //= '';
 my $pkgs = 'sqlite3 libmariadb libcjson hiredis libcrypto';
 my ($rc, $out) = ll_run('sh', '-c',
     "mkdir -p $objs/t && \${CC:-cc} -std=gnu11 -g -O1 -Wall -Wextra -Werror"
-    . " -D_GNU_SOURCE -pthread -Iinclude -Iinclude/looklook -Imodules/orders"
-    . " -Imodules/redisq \$(pkg-config --cflags $pkgs) $san -o $bin"
-    . " modules/orders/test/orders_store_test.c @srcs"
+    . " -D_GNU_SOURCE -pthread -Iinclude -Iinclude/looklook -Ilib/orders"
+    . " -Ilib/redis \$(pkg-config --cflags $pkgs) $san -o $bin"
+    . " lib/orders/test/orders_store_test.c @srcs"
     . " \$(pkg-config --libs $pkgs)");
 is($rc, 0, 'store test program builds without warnings') or diag $out;
 

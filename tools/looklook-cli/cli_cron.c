@@ -17,8 +17,8 @@
 
 #include "asynq.pb-c.h"
 #include "cli.h"
-#include "../../modules/cron/cron_asynq.h"
-#include "../../modules/redisq/rq_redis.h"
+#include "cron_asynq.h"
+#include "rq_redis.h"
 
 /* cli_queue.c */
 int cli_redisq_open(cli_ctx_t *ctx, rq_redis_conf_t *rc, rq_redis_t *r);

@@ -21,8 +21,8 @@
 #include <librdkafka/rdkafka.h>
 
 #include "cli.h"
-#include "../../modules/orders/orders_store.h"
-#include "../../modules/redisq/rq_client.h"
+#include "orders_store.h"
+#include "rq_client.h"
 
 #define CLI_CLOSE_TYPE   "defer:homestay_order:close"
 #define CLI_PAY_TOPIC    "payment-update-paystatus-topic"

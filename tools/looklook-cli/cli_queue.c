@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "../../modules/redisq/rq_inspect.h"
+#include "rq_inspect.h"
 
 /* shared with cli_task.c */
 int cli_redisq_open(cli_ctx_t *ctx, rq_redis_conf_t *rc, rq_redis_t *r);

@@ -12,8 +12,8 @@
 #include <time.h>
 
 #include "cli.h"
-#include "../../modules/redisq/rq_client.h"
-#include "../../modules/redisq/rq_inspect.h"
+#include "rq_client.h"
+#include "rq_inspect.h"
 
 #define CLI_BULK  10000     /* tasks per pipelined batch of --file */
 

@@ -1,7 +1,7 @@
 package LL::Asynq;
 
 # asynq helpers for the redisq tests: protobuf vectors made independently
-# with protoc (--encode / --decode against modules/redisq/asynq.proto).
+# with protoc (--encode / --decode against lib/asynq/asynq.proto).
 #
 #   my $bytes = asynq_encode('TaskMessage', qq{type: "x" id: "1"});
 #   my $m = asynq_decode('TaskMessage', $bytes);   # { type => 'x', ... }
@@ -18,7 +18,7 @@ use LL::Test;
 
 our @EXPORT = qw(asynq_encode asynq_decode asynq_decode_text cli redisq_conf);
 
-my $proto_dir = abs_path(dirname(__FILE__) . '/../../../modules/redisq');
+my $proto_dir = abs_path(dirname(__FILE__) . '/../../../lib/asynq');
 
 sub _protoc {
     my ($mode, $msg, $in) = @_;

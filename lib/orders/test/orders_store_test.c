@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "orders_store.h"
-#include "../../redisq/rq_redis.h"
+#include "rq_redis.h"
 
 static int  tests, failed;
 

@@ -17,7 +17,7 @@
 #include <sys/random.h>
 
 #include "orders_store.h"
-#include "../redisq/rq_redis.h"
+#include "rq_redis.h"
 
 #define ORDERS_CACHE_ID  "cache:looklookOrder:homestayOrder:id:"
 #define ORDERS_CACHE_SN  "cache:looklookOrder:homestayOrder:sn:"

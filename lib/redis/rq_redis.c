@@ -326,7 +326,8 @@ rq_redis_get(rq_redis_t *r)
         return r->c;
     }
     now = rq_mono_ms();
-    if (now < r->retry_at_ms) {
+    r->held = now < r->retry_at_ms;
+    if (r->held) {
         if (r->err[0] == '\0') {
             snprintf(r->err, sizeof(r->err), "redis unreachable");
         }
@@ -381,12 +382,71 @@ fail:
         redisFree(r->c);
         r->c = NULL;
     }
-    r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2 : RQ_BACKOFF_MIN_MS;
-    if (r->backoff_ms > RQ_BACKOFF_MAX_MS) {
-        r->backoff_ms = RQ_BACKOFF_MAX_MS;
-    }
+    r->backoff_ms = rq_redis_backoff_next(r->backoff_ms);
     r->retry_at_ms = now + r->backoff_ms;
     return NULL;
+}
+
+
+int64_t
+rq_redis_backoff_next(int64_t ms)
+{
+    ms = ms > 0 ? ms * 2 : RQ_BACKOFF_MIN_MS;
+    return ms < RQ_BACKOFF_MAX_MS ? ms : RQ_BACKOFF_MAX_MS;
+}
+
+
+int
+rq_redis_ping_until(const rq_redis_conf_t *conf, int64_t until_ms,
+    char *err, size_t errlen)
+{
+    rq_redis_conf_t   rc = *conf;   /* shares the strings: not freed here */
+    rq_redis_t        r;
+    redisReply       *rep;
+    struct timespec   ts;
+    int64_t           left, wait, pause = 0;
+    char              why[128];
+    int               ok = 0;
+
+    rq_redis_init(&r, &rc);
+    do {
+        /* no attempt may outlast the deadline */
+        clock_gettime(CLOCK_REALTIME, &ts);
+        left = until_ms - ((int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+        left = left > 100 ? left : 100;
+        rc.connect_timeout_ms = conf->connect_timeout_ms > 0
+                                && conf->connect_timeout_ms < left
+                                ? conf->connect_timeout_ms : left;
+        rc.cmd_timeout_ms = rc.connect_timeout_ms;
+        rep = rq_redis_cmd(&r, "PING");
+        ok = rep != NULL && rep->type != REDIS_REPLY_ERROR;
+        if (rep != NULL && !ok) {   /* LOADING, NOAUTH...: try again */
+            snprintf(why, sizeof(why), "PING: %.*s", (int) rep->len,
+                     rep->str);
+            rq_redis_drop(&r, why);
+            pause = rq_redis_backoff_next(pause);
+            r.retry_at_ms = rq_mono_ms() + pause;
+        }
+        freeReplyObject(rep);
+        if (!ok) {
+            /* sleep until the next attempt the back-off allows */
+            clock_gettime(CLOCK_REALTIME, &ts);
+            left = until_ms - ((int64_t) ts.tv_sec * 1000
+                               + ts.tv_nsec / 1000000);
+            wait = r.retry_at_ms - rq_mono_ms();
+            wait = wait < left ? wait : left;
+            if (wait > 0) {
+                ts.tv_sec = wait / 1000;
+                ts.tv_nsec = (wait % 1000) * 1000000;
+                nanosleep(&ts, NULL);
+            }
+        }
+    } while (!ok && left > 0);
+    if (!ok) {
+        snprintf(err, errlen, "%s", r.err);
+    }
+    rq_redis_close(&r);
+    return ok ? 0 : -1;
 }
 
 

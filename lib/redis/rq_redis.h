@@ -52,6 +52,9 @@ typedef struct {
     int64_t                 retry_at_ms;/* no reconnect before this */
     int64_t                 backoff_ms; /* next back-off, 0 after success */
     unsigned                connects;   /* successful connects so far */
+    int                     held;       /* the last rq_redis_get made no
+                                         * attempt: too soon after a
+                                         * failure (r->err is that one's) */
     char                    err[160];   /* why the last call failed */
 } rq_redis_t;
 
@@ -97,6 +100,20 @@ void rq_redis_init(rq_redis_t *r, const rq_redis_conf_t *conf);
  * stays owned by r.  @locality r's thread
  */
 redisContext *rq_redis_get(rq_redis_t *r);
+
+/* The back-off after one of ms: 50 ms, doubling up to 2 s.  For loops
+ * that retry after an error reply, as rq_redis_get does for connects.
+ * @locality any thread */
+int64_t rq_redis_backoff_next(int64_t ms);
+
+/*
+ * Whether Redis answers: connect and PING with back-off until one works
+ * or until_ms (Unix ms) has passed; no attempt outlasts it.  Returns 0, or
+ * -1 with why the last attempt failed in err.  For a start that must not
+ * go on without Redis.  @locality any thread (blocks)
+ */
+int rq_redis_ping_until(const rq_redis_conf_t *conf, int64_t until_ms,
+    char *err, size_t errlen);
 
 /* Drop the connection after an I/O error or a protocol mix-up (the next
  * rq_redis_get reconnects at once, then backs off).  @locality r's thread */

@@ -52,6 +52,7 @@ typedef struct {
     rq_server_t        *srv;
     int                 priority;
     int                 paused;             /* last dequeue said paused */
+    ll_log_limit_t      fail;               /* error replies on the queue */
     pthread_t           waiter;
     int                 waiter_started;
 } rq_queue_t;
@@ -97,6 +98,8 @@ struct rq_server_s {
     rq_queue_t          queues[RQ_MAX_QUEUES];
     int                 nqueues;
     int                 total_priority;
+    char                where[300];     /* "host:port/db", for logs */
+    ll_log_limit_t      down;           /* Redis outages, all threads */
     char                host[256];
     char                server_id[37];
     char                servers_key[400];
@@ -142,6 +145,15 @@ struct rq_server_s {
 /* condvars use CLOCK_MONOTONIC; absolute time for a wait of ms */
 void rq_abstime(struct timespec *ts, int64_t ms);
 int64_t rq_mono(void);
+
+/* A call on r got no answer: log it, once per outage for all threads
+ * (the first reconnect of a connection that had died while idle is
+ * tried first: a late-seen restart is no outage).  @locality r's thread */
+void rq_redis_failed(rq_server_t *s, rq_redis_t *r);
+
+/* A call got an answer: logs "reconnected after S s" after an outage;
+ * cheap otherwise.  @locality any thread */
+void rq_redis_fine(rq_server_t *s);
 
 /* jobs */
 void rq_job_free(rq_job_t *j);

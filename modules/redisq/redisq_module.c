@@ -150,6 +150,30 @@ rq_server_free(rq_server_t *s)
 }
 
 
+void
+rq_redis_failed(rq_server_t *s, rq_redis_t *r)
+{
+    /* a call held back by the back-off repeats a failure already told
+     * (maybe before another thread saw Redis back); a connection that
+     * died while idle (a Redis restart seen late) is no outage if a fresh
+     * one works */
+    if (r->held
+        || (r->c == NULL && r->retry_at_ms == 0 && rq_redis_get(r) != NULL))
+    {
+        return;
+    }
+    ll_log_fail(s->in, &s->down, LL_LOG_ERR, "redis %s: %s", s->where,
+                r->err);
+}
+
+
+void
+rq_redis_fine(rq_server_t *s)
+{
+    ll_log_recovered(s->in, &s->down, "redis %s reconnected", s->where);
+}
+
+
 /*
  * Check the settings and allocate; opens nothing.
  * @locality worker main thread (or the -t checker)
@@ -183,6 +207,7 @@ rq_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
         return -1;
     }
     s->rc.connect_timeout_ms = c->connect_timeout;
+    rq_redis_conf_text(&s->rc, s->where, sizeof(s->where));
 
     pthread_mutex_init(&s->lock, NULL);
     pthread_condattr_init(&ca);
@@ -214,16 +239,17 @@ rq_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
 
 
 /*
- * Start the threads.  A Redis that is down now is only logged: every
- * thread reconnects with back-off.
+ * Check that Redis answers (until ll_ready_deadline: a reload onto an
+ * unreachable or refusing Redis fails and the old generation goes on),
+ * then start the threads.  Later outages are ridden out: every thread
+ * reconnects with back-off.
  * @locality worker main thread
  */
 static int
 rq_start(ll_instance_t *in, char *err, size_t errlen)
 {
     rq_server_t  *s = ll_get_data(in);
-    redisReply   *rep;
-    char          where[300];
+    char          why[160];
     int           i, rc = 0;
 
     if (gethostname(s->host, sizeof(s->host) - 1) != 0 || s->host[0] == 0) {
@@ -238,13 +264,12 @@ rq_start(ll_instance_t *in, char *err, size_t errlen)
              s->server_id);
     s->started_ms = rq_now_ms();
 
-    rep = rq_redis_cmd(&s->client[0], "PING");
-    if (rep == NULL) {
-        ll_log(in, LL_LOG_WARN, "redis %s unreachable (%s); retrying in the "
-               "background", rq_redis_conf_text(&s->rc, where, sizeof(where)),
-               s->client[0].err);
+    if (rq_redis_ping_until(&s->rc, ll_ready_deadline(in), why, sizeof(why))
+        != 0)
+    {
+        snprintf(err, errlen, "redis %s unreachable: %s", s->where, why);
+        return -1;
     }
-    freeReplyObject(rep);
 
     /* the threads start in this order; stop joins those that did */
     s->started = 1;
@@ -281,8 +306,7 @@ rq_start(ll_instance_t *in, char *err, size_t errlen)
         return -1;
     }
     ll_log(in, LL_LOG_INFO, "serving %d queue(s) from %s, concurrency %lld, "
-           "server %s", s->nqueues,
-           rq_redis_conf_text(&s->rc, where, sizeof(where)),
+           "server %s", s->nqueues, s->where,
            (long long) s->conf->concurrency, s->server_id);
     return 0;
 }

@@ -494,6 +494,11 @@ rq_acker_main(void *arg)
             list = retry;
         }
         retry = rq_ack_write(s, &r, list);
+        if (retry != NULL && r.c == NULL) {
+            rq_redis_failed(s, &r);
+        } else if (list != NULL && retry == NULL) {
+            rq_redis_fine(s);
+        }
 
         pthread_mutex_lock(&s->lock);
         if (s->ack_stop && retry != NULL && rq_acks_empty(s)) {

@@ -402,12 +402,19 @@ rq_dequeue(rq_server_t *s, rq_redis_t *r, rq_queue_t *q, int n)
     argv[5] = q->k.task_prefix;
     argv[6] = cnt;
     rep = rq_redis_eval(r, &rq_s_dequeue, 4, 7, argv, NULL);
-    if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
-        ll_log(s->in, LL_LOG_WARN, "dequeue from %s: %s", q->k.name,
-               rep ? rep->str : r->err);
+    if (rep == NULL) {
+        rq_redis_failed(s, r);
+        return -1;
+    }
+    rq_redis_fine(s);
+    if (rep->type == REDIS_REPLY_ERROR) {
+        ll_log_fail(s->in, &q->fail, LL_LOG_WARN, "dequeue from %s: %s",
+                    q->k.name, rep->str);
         freeReplyObject(rep);
         return -1;
     }
+    ll_log_recovered(s->in, &q->fail, "dequeue from %s works again",
+                     q->k.name);
     if (rep->type == REDIS_REPLY_INTEGER) {
         q->paused = 1;
         freeReplyObject(rep);
@@ -438,6 +445,7 @@ rq_fetcher_main(void *arg)
     struct timespec   ts;
     unsigned          seed = (unsigned) rq_now_ns();
     int               free_slots, i, n, got, failed, backlog = 0;
+    int64_t           pause = 0;
 
     rq_redis_init(&r, &s->rc);
     pthread_mutex_lock(&s->lock);
@@ -479,10 +487,11 @@ rq_fetcher_main(void *arg)
         }
         /* nothing anywhere: let the waiters block in BLMOVE, and poll
          * once a second anyway (pause, a lost wake-up); after a Redis
-         * failure retry soon */
+         * failure retry with back-off */
         s->idle = !failed;
         pthread_cond_broadcast(&s->idle_cond);
-        rq_abstime(&ts, failed ? 100 : 1000);
+        pause = failed ? rq_redis_backoff_next(pause) : 0;
+        rq_abstime(&ts, failed ? pause : 1000);
         while (!s->wake && !s->stopping
                && pthread_cond_timedwait(&s->fetch_cond, &s->lock, &ts) == 0)
         {
@@ -511,6 +520,8 @@ rq_waiter_main(void *arg)
     rq_redis_t        r;
     redisReply       *rep;
     struct timespec   ts;
+    ll_log_limit_t    bad = { 0 };      /* error replies */
+    int64_t           pause = 0;
     int               paused;
 
     rq_redis_init(&r, &s->rc);
@@ -537,19 +548,24 @@ rq_waiter_main(void *arg)
                            q->k.pending);
         if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
             if (rep != NULL) {
-                ll_log(s->in, LL_LOG_ERR, "BLMOVE on %s: %s (Redis >= 6.2 "
-                       "needed)", q->k.name, rep->str);
+                ll_log_fail(s->in, &bad, LL_LOG_ERR, "BLMOVE on %s: %s "
+                            "(Redis >= 6.2 needed)", q->k.name, rep->str);
+            } else {
+                rq_redis_failed(s, &r);
             }
-            paused = rep != NULL;   /* an error reply: back off longer */
             freeReplyObject(rep);
+            pause = rq_redis_backoff_next(pause);
             pthread_mutex_lock(&s->lock);
-            rq_abstime(&ts, paused ? 1000 : 100);
+            rq_abstime(&ts, pause);
             if (!s->stopping) {
                 pthread_cond_timedwait(&s->idle_cond, &s->lock, &ts);
             }
             pthread_mutex_unlock(&s->lock);
             continue;
         }
+        pause = 0;
+        rq_redis_fine(s);
+        ll_log_recovered(s->in, &bad, "BLMOVE on %s works again", q->k.name);
         if (rep->type == REDIS_REPLY_STRING) {
             pthread_mutex_lock(&s->lock);
             s->wake = 1;

@@ -108,6 +108,7 @@ rq_heartbeat(rq_server_t *s, rq_redis_t *r, unsigned gen)
     snprintf(lease_s, sizeof(lease_s), "%lld",
              (long long) (now / 1000 + RQ_LEASE_S));
     if (rq_redis_get(r) == NULL) {
+        rq_redis_failed(s, r);
         return;
     }
 
@@ -202,6 +203,9 @@ rq_heartbeat(rq_server_t *s, rq_redis_t *r, unsigned gen)
 
     for (i = 0; i < cmds; i++) {
         rep = rq_redis_reply(r);
+        if (rep == NULL && ok) {
+            rq_redis_failed(s, r);
+        }
         if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
             ok = 0;
             if (rep != NULL) {
@@ -209,6 +213,9 @@ rq_heartbeat(rq_server_t *s, rq_redis_t *r, unsigned gen)
             }
         }
         freeReplyObject(rep);
+    }
+    if (r->c != NULL) {
+        rq_redis_fine(s);
     }
     if (ok) {
         pthread_mutex_lock(&s->lock);
@@ -465,9 +472,11 @@ rq_cancel_main(void *arg)
     while (!rq_stopping(s)) {
         rep = rq_redis_cmd(&r, "SUBSCRIBE asynq:cancel");
         if (rep == NULL) {
+            rq_redis_failed(s, &r);
             usleep(500 * 1000);     /* asynq retries every 5 s; we poll */
             continue;
         }
+        rq_redis_fine(s);
         freeReplyObject(rep);
         while (!rq_stopping(s)) {
             v = NULL;

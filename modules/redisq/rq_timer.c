@@ -33,7 +33,7 @@ rq_timer_poke(rq_server_t *s, int64_t due_ms)
  * learns.  Returns the number moved, -1 on a Redis failure. */
 static int
 rq_forward(rq_server_t *s, rq_redis_t *r, rq_queue_t *q, const char *src,
-    int64_t *next)
+    int64_t *next, ll_log_limit_t *bad)
 {
     redisReply  *rep;
     const char  *argv[8];
@@ -55,16 +55,18 @@ rq_forward(rq_server_t *s, rq_redis_t *r, rq_queue_t *q, const char *src,
         argv[6] = now_ms;
         argv[7] = "1000";
         rep = rq_redis_eval(r, &rq_s_forward, 2, 8, argv, NULL);
-        if (rep == NULL || rep->type != REDIS_REPLY_ARRAY
-            || rep->elements != 3)
-        {
-            if (rep != NULL) {
-                ll_log(s->in, LL_LOG_WARN, "forward %s: %s", src,
-                       rep->type == REDIS_REPLY_ERROR ? rep->str : "?");
-            }
+        if (rep == NULL) {
+            rq_redis_failed(s, r);
+            return -1;
+        }
+        rq_redis_fine(s);
+        if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 3) {
+            ll_log_fail(s->in, bad, LL_LOG_WARN, "forward %s: %s", src,
+                        rep->type == REDIS_REPLY_ERROR ? rep->str : "?");
             freeReplyObject(rep);
             return -1;
         }
+        ll_log_recovered(s->in, bad, "forward %s works again", src);
         moved += (int) rep->element[0]->integer;
         due = rep->element[1]->integer;
         full = rep->element[2]->integer == 1;
@@ -96,7 +98,8 @@ rq_timer_main(void *arg)
     rq_redis_t        r;
     redisReply       *rep;
     struct timespec   ts;
-    int64_t           now, next, due;
+    ll_log_limit_t    bad = { 0 };      /* error replies */
+    int64_t           now, next, due, pause = 0;
     int               i, n, moved, failed;
 
     rq_redis_init(&r, &s->rc);
@@ -110,11 +113,11 @@ rq_timer_main(void *arg)
         failed = 0;
         for (i = 0; i < s->nqueues && !failed; i++) {
             n = rq_forward(s, &r, &s->queues[i], s->queues[i].k.scheduled,
-                           &next);
+                           &next, &bad);
             failed = n < 0;
             moved += n > 0 ? n : 0;
             n = failed ? -1 : rq_forward(s, &r, &s->queues[i],
-                                         s->queues[i].k.retry, &next);
+                                         s->queues[i].k.retry, &next, &bad);
             failed = n < 0;
             moved += n > 0 ? n : 0;
         }
@@ -141,8 +144,9 @@ rq_timer_main(void *arg)
             }
             freeReplyObject(rep);
         }
+        pause = failed ? rq_redis_backoff_next(pause) : 0;
         if (failed) {
-            next = rq_now_ms() + 100;
+            next = rq_now_ms() + pause;
         }
 
         pthread_mutex_lock(&s->lock);

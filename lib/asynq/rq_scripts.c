@@ -271,7 +271,7 @@ rq_script_t  rq_s_lease_expired = RQ_SCRIPT(
  * the number of expired completed tasks deleted. */
 rq_script_t  rq_s_janitor = RQ_SCRIPT(
     "local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1],"
-    " 'LIMIT', tonumber(ARGV[3]), tonumber(ARGV[4]))\n"
+    " 'LIMIT', 0, tonumber(ARGV[3]))\n"
     "for _, id in ipairs(ids) do\n"
     "  redis.call('DEL', ARGV[2] .. id)\n"
     "  redis.call('ZREM', KEYS[1], id)\n"

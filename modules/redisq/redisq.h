@@ -136,6 +136,12 @@ struct rq_server_s {
     int                 nthreads;       /* of acker, house, timer,
                                          * canceller, fetcher: started */
 
+    /* script error replies (rq_errors.c) */
+    pthread_mutex_t     err_lock;
+    int64_t             err_next_ms;    /* monotonic: next line allowed */
+    unsigned            err_quiet;      /* errors not logged since */
+    ll_series_t        *err_series;
+
     /* client connections for the handle hook */
     rq_redis_t          client[RQ_CLIENT_CONNS];
     pthread_mutex_t     client_lock[RQ_CLIENT_CONNS];
@@ -195,6 +201,15 @@ void rq_load_scripts(rq_redis_t *r, unsigned *loaded);
 
 /* Requeue jobs given back at stop (rq_ack.c). */
 void rq_requeue(rq_server_t *s, rq_redis_t *r, rq_job_t *list);
+
+/* Set up / tear down the script error reporting (rq_errors.c). */
+void rq_errors_init(rq_server_t *s);
+void rq_errors_fini(rq_server_t *s);
+
+/* Report an error reply rep of a script run for what ("janitor on Q"):
+ * counted in looklook_redisq_script_errors_total, logged at most once per
+ * 10 s per server with the number not logged.  @locality any thread */
+void rq_script_error(rq_server_t *s, const char *what, const redisReply *rep);
 
 /* Clear this server's heartbeat keys (rq_house.c). */
 void rq_house_clear(rq_server_t *s, rq_redis_t *r);

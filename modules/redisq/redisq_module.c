@@ -138,6 +138,7 @@ rq_server_free(rq_server_t *s)
         rq_redis_close(&s->client[i]);
         pthread_mutex_destroy(&s->client_lock[i]);
     }
+    rq_errors_fini(s);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->fetch_cond);
     pthread_cond_destroy(&s->idle_cond);
@@ -210,6 +211,7 @@ rq_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
     rq_redis_conf_text(&s->rc, s->where, sizeof(s->where));
 
     pthread_mutex_init(&s->lock, NULL);
+    rq_errors_init(s);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     conds[0] = &s->fetch_cond;

@@ -272,6 +272,7 @@ rq_ack_write(rq_server_t *s, rq_redis_t *r, rq_job_t *list)
     int          cmd_first[RQ_ACK_MAX + RQ_MAX_QUEUES];
     int          cmd_n[RQ_ACK_MAX + RQ_MAX_QUEUES];
     int          n, i, q, c, m, ncmd, bad;
+    char         what[240];
     rq_round_t   rd;
     redisReply  *rep;
 
@@ -321,9 +322,14 @@ rq_ack_write(rq_server_t *s, rq_redis_t *r, rq_job_t *list)
             bad = rep == NULL || (rep->type == REDIS_REPLY_ERROR
                                   && !rq_redis_is_error(rep, "NOT FOUND"));
             if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
-                ll_log(s->in, bad ? LL_LOG_WARN : LL_LOG_INFO,
-                       "outcome of task %s: %.*s", jobs[idx[cmd_first[i]]]->id,
-                       (int) rep->len, rep->str);
+                snprintf(what, sizeof(what), "outcome of task %.200s",
+                         jobs[idx[cmd_first[i]]]->id);
+                if (bad) {
+                    rq_script_error(s, what, rep);
+                } else {
+                    ll_log(s->in, LL_LOG_INFO, "%s: %.*s", what,
+                           (int) rep->len, rep->str);
+                }
             }
             if (rq_redis_is_error(rep, "NOSCRIPT")) {
                 s->ack_loaded = 0;      /* SCRIPT FLUSH: load them again */

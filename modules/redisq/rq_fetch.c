@@ -387,7 +387,7 @@ rq_dequeue(rq_server_t *s, rq_redis_t *r, rq_queue_t *q, int n)
     rq_job_t    *list;
     redisReply  *rep;
     const char  *argv[7];
-    char         lease[24], cnt[16];
+    char         lease[24], cnt[16], why[RQ_QNAME_MAX + 32];
     int64_t      now = rq_now_ms(), lease_s = now / 1000 + RQ_LEASE_S;
     size_t       i;
     int          got;
@@ -408,8 +408,8 @@ rq_dequeue(rq_server_t *s, rq_redis_t *r, rq_queue_t *q, int n)
     }
     rq_redis_fine(s);
     if (rep->type == REDIS_REPLY_ERROR) {
-        ll_log_fail(s->in, &q->fail, LL_LOG_WARN, "dequeue from %s: %s",
-                    q->k.name, rep->str);
+        snprintf(why, sizeof(why), "dequeue from %s", q->k.name);
+        rq_script_error(s, &q->fail, why, rep);
         freeReplyObject(rep);
         return -1;
     }

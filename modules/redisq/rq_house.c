@@ -270,7 +270,8 @@ rq_recover(rq_server_t *s, rq_redis_t *r)
     redisReply  *rep, *id, *msg;
     rq_job_t    *jobs[RQ_RECOVER_BATCH], *j;
     const char  *argv[6];
-    char         cutoff[24], offset[16], limit[16], why[160];
+    char         cutoff[24], offset[16], limit[16];
+    char         why[RQ_QNAME_MAX + 160];
     size_t       i;
     int          q, n, done, total, all, scanned, pairs, skip;
 
@@ -292,6 +293,11 @@ rq_recover(rq_server_t *s, rq_redis_t *r)
                 || rep->elements < 1
                 || rep->element[0]->type != REDIS_REPLY_INTEGER)
             {
+                if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
+                    snprintf(why, sizeof(why), "recoverer on %s",
+                             s->queues[q].k.name);
+                    rq_script_error(s, why, rep);
+                }
                 freeReplyObject(rep);
                 return;
             }
@@ -357,7 +363,7 @@ rq_janitor(rq_server_t *s, rq_redis_t *r)
 {
     redisReply  *rep;
     const char  *argv[4];
-    char         now[24], batch[24];
+    char         now[24], batch[24], what[RQ_QNAME_MAX + 32];
     int          q, n;
 
     snprintf(now, sizeof(now), "%lld", (long long) (rq_now_ms() / 1000));
@@ -371,6 +377,11 @@ rq_janitor(rq_server_t *s, rq_redis_t *r)
             rep = rq_redis_eval(r, &rq_s_janitor, 1, 4, argv, NULL);
             n = rep != NULL && rep->type == REDIS_REPLY_INTEGER
                 ? (int) rep->integer : 0;
+            if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
+                snprintf(what, sizeof(what), "janitor on %s",
+                         s->queues[q].k.name);
+                rq_script_error(s, what, rep);
+            }
             freeReplyObject(rep);
         } while (n >= s->conf->janitor_batch);
     }

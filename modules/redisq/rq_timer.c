@@ -37,7 +37,7 @@ rq_forward(rq_server_t *s, rq_redis_t *r, rq_queue_t *q, const char *src,
 {
     redisReply  *rep;
     const char  *argv[8];
-    char         now_s[24], now_ns[24], now_ms[24];
+    char         now_s[24], now_ns[24], now_ms[24], what[RQ_KEY_MAX + 16];
     int64_t      now, due;
     int          moved = 0, full;
 
@@ -61,8 +61,8 @@ rq_forward(rq_server_t *s, rq_redis_t *r, rq_queue_t *q, const char *src,
         }
         rq_redis_fine(s);
         if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 3) {
-            ll_log_fail(s->in, bad, LL_LOG_WARN, "forward %s: %s", src,
-                        rep->type == REDIS_REPLY_ERROR ? rep->str : "?");
+            snprintf(what, sizeof(what), "forward %s", src);
+            rq_script_error(s, bad, what, rep);
             freeReplyObject(rep);
             return -1;
         }

@@ -137,9 +137,7 @@ struct rq_server_s {
                                          * canceller, fetcher: started */
 
     /* script error replies (rq_errors.c) */
-    pthread_mutex_t     err_lock;
-    int64_t             err_next_ms;    /* monotonic: next line allowed */
-    unsigned            err_quiet;      /* errors not logged since */
+    ll_log_limit_t      err_log;
     ll_series_t        *err_series;
 
     /* client connections for the handle hook */
@@ -202,13 +200,13 @@ void rq_load_scripts(rq_redis_t *r, unsigned *loaded);
 /* Requeue jobs given back at stop (rq_ack.c). */
 void rq_requeue(rq_server_t *s, rq_redis_t *r, rq_job_t *list);
 
-/* Set up / tear down the script error reporting (rq_errors.c). */
+/* Set up the script error counter (rq_errors.c). */
 void rq_errors_init(rq_server_t *s);
-void rq_errors_fini(rq_server_t *s);
 
 /* Report an error reply rep of a script run for what ("janitor on Q"):
- * counted in looklook_redisq_script_errors_total, logged at most once per
- * 10 s per server with the number not logged.  @locality any thread */
+ * counted in looklook_redisq_script_errors_total and logged through
+ * ll_log_fail (a repeated error once, then with its count).
+ * @locality any thread */
 void rq_script_error(rq_server_t *s, const char *what, const redisReply *rep);
 
 /* Clear this server's heartbeat keys (rq_house.c). */

@@ -138,7 +138,6 @@ rq_server_free(rq_server_t *s)
         rq_redis_close(&s->client[i]);
         pthread_mutex_destroy(&s->client_lock[i]);
     }
-    rq_errors_fini(s);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->fetch_cond);
     pthread_cond_destroy(&s->idle_cond);

@@ -205,9 +205,11 @@ void rq_errors_init(rq_server_t *s);
 
 /* Report an error reply rep of a script run for what ("janitor on Q"):
  * counted in looklook_redisq_script_errors_total and logged through
- * ll_log_fail (a repeated error once, then with its count).
- * @locality any thread */
-void rq_script_error(rq_server_t *s, const char *what, const redisReply *rep);
+ * ll_log_fail on l (NULL: the server's own), so a repeated error is
+ * written once, then with its count.  @locality any thread (each l has
+ * one user thread) */
+void rq_script_error(rq_server_t *s, ll_log_limit_t *l, const char *what,
+    const redisReply *rep);
 
 /* Clear this server's heartbeat keys (rq_house.c). */
 void rq_house_clear(rq_server_t *s, rq_redis_t *r);

@@ -325,7 +325,7 @@ rq_ack_write(rq_server_t *s, rq_redis_t *r, rq_job_t *list)
                 snprintf(what, sizeof(what), "outcome of task %.200s",
                          jobs[idx[cmd_first[i]]]->id);
                 if (bad) {
-                    rq_script_error(s, what, rep);
+                    rq_script_error(s, NULL, what, rep);
                 } else {
                     ll_log(s->in, LL_LOG_INFO, "%s: %.*s", what,
                            (int) rep->len, rep->str);

@@ -20,9 +20,10 @@ rq_errors_init(rq_server_t *s)
 
 
 void
-rq_script_error(rq_server_t *s, const char *what, const redisReply *rep)
+rq_script_error(rq_server_t *s, ll_log_limit_t *l, const char *what,
+    const redisReply *rep)
 {
     ll_metric_add(s->err_series, 1);
-    ll_log_fail(s->in, &s->err_log, LL_LOG_ERR, "%s: %.*s", what,
-                (int) rep->len, rep->str);
+    ll_log_fail(s->in, l != NULL ? l : &s->err_log, LL_LOG_ERR, "%s: %.*s",
+                what, (int) rep->len, rep->str);
 }

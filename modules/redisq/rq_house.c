@@ -296,7 +296,7 @@ rq_recover(rq_server_t *s, rq_redis_t *r)
                 if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
                     snprintf(why, sizeof(why), "recoverer on %s",
                              s->queues[q].k.name);
-                    rq_script_error(s, why, rep);
+                    rq_script_error(s, NULL, why, rep);
                 }
                 freeReplyObject(rep);
                 return;
@@ -380,7 +380,7 @@ rq_janitor(rq_server_t *s, rq_redis_t *r)
             if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
                 snprintf(what, sizeof(what), "janitor on %s",
                          s->queues[q].k.name);
-                rq_script_error(s, what, rep);
+                rq_script_error(s, NULL, what, rep);
             }
             freeReplyObject(rep);
         } while (n >= s->conf->janitor_batch);

@@ -146,6 +146,26 @@ struct rq_server_s {
     unsigned            client_next;
 };
 
+/* a + b and a * b, saturated at the int64_t limits: times built from a
+ * stored message (timeout, deadline, retention near 2^62) never overflow */
+static inline int64_t
+rq_sat_add(int64_t a, int64_t b)
+{
+    int64_t  r;
+
+    return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN)
+                                            : r;
+}
+
+static inline int64_t
+rq_sat_mul(int64_t a, int64_t b)
+{
+    int64_t  r;
+
+    return __builtin_mul_overflow(a, b, &r)
+           ? ((a < 0) != (b < 0) ? INT64_MIN : INT64_MAX) : r;
+}
+
 /* condvars use CLOCK_MONOTONIC; absolute time for a wait of ms */
 void rq_abstime(struct timespec *ts, int64_t ms);
 int64_t rq_mono(void);

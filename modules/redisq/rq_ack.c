@@ -145,7 +145,7 @@ rq_append_one(rq_server_t *s, rq_redis_t *r, rq_job_t *j, int action,
         script = &rq_s_complete;
         nkeys = 6;
         snprintf(t1, sizeof(t1), "%lld",
-                 (long long) (rd->now_s + j->tm->retention));
+                 (long long) rq_sat_add(rd->now_s, j->tm->retention));
         RQ_STR(k->active); RQ_STR(k->lease); RQ_STR(k->completed);
         RQ_STR(hash); RQ_STR(pday); RQ_STR(k->processed);
         RQ_STR(j->id); RQ_STR(rd->stats_exp); RQ_STR(t1);
@@ -156,7 +156,7 @@ rq_append_one(rq_server_t *s, rq_redis_t *r, rq_job_t *j, int action,
         script = &rq_s_retry;
         nkeys = 8;
         due_ms = j->retry_delay_ms >= 0
-                 ? rd->now_ms + j->retry_delay_ms
+                 ? rq_sat_add(rd->now_ms, j->retry_delay_ms)
                  : (rd->now_s + rq_backoff_s(j->tm->retried)) * 1000;
         snprintf(t1, sizeof(t1), "%lld", (long long) (due_ms / 1000));
         snprintf(t2, sizeof(t2), "%lld", (long long) due_ms);

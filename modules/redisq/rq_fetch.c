@@ -269,9 +269,10 @@ rq_deadline(const Asynq__TaskMessage *tm, int64_t now)
     if (tm->timeout <= 0 && tm->deadline <= 0) {
         return now + RQ_DEFAULT_TIMEOUT_S * 1000;
     }
-    dl = tm->timeout > 0 ? now + tm->timeout * 1000 : INT64_MAX;
-    if (tm->deadline > 0 && tm->deadline * 1000 < dl) {
-        dl = tm->deadline * 1000;
+    dl = tm->timeout > 0 ? rq_sat_add(now, rq_sat_mul(tm->timeout, 1000))
+                         : INT64_MAX;
+    if (tm->deadline > 0 && rq_sat_mul(tm->deadline, 1000) < dl) {
+        dl = rq_sat_mul(tm->deadline, 1000);
     }
     return dl;
 }

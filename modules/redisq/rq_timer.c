@@ -83,10 +83,17 @@ rq_forward(rq_server_t *s, rq_redis_t *r, rq_queue_t *q, const char *src,
 static int64_t
 rq_first_due(redisReply *rep)
 {
+    double  sec;
+
     if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
         return -1;
     }
-    return (int64_t) (strtod(rep->element[1]->str, NULL)) * 1000;
+    /* a score set by anyone: far future (or inf) waits for the poll */
+    sec = strtod(rep->element[1]->str, NULL);
+    if (!(sec < 9e15)) {
+        return INT64_MAX;
+    }
+    return sec > 0 ? (int64_t) sec * 1000 : -1;
 }
 
 

@@ -187,6 +187,6 @@ sub start_again {
     $self->_spawn;
 }
 
-sub DESTROY { $_[0]->kill }
+sub DESTROY { local ($?, $!, $@); $_[0]->kill }
 
 1;

@@ -25,6 +25,7 @@ static const struct {
     { "order", cli_order, "order create [options] | show SN... | "
                           "state SN STATE | pay SN [--status N]" },
     { "pay",   cli_pay,   "pay SN [--status N]" },
+    { "dq",    cli_dq,    "dq put|stats|peek|kick ... (dq -h for more)" },
 };
 
 static config_t  conf;
@@ -45,12 +46,11 @@ cli_error(const char *fmt, ...)
     return 1;
 }
 
-const char *
-cli_conf_get(cli_ctx_t *ctx, const char *module, const char *key)
+struct config_setting_t *
+cli_conf_setting(cli_ctx_t *ctx, const char *module, const char *key)
 {
-    config_setting_t  *mods, *m, *v;
+    config_setting_t  *mods, *m;
     const char        *name;
-    char              *text;
     int                i;
 
     if (ctx->conf_path == NULL) {
@@ -68,33 +68,40 @@ cli_conf_get(cli_ctx_t *ctx, const char *module, const char *key)
     mods = config_lookup(&conf, "modules");
     for (i = 0; mods != NULL && i < config_setting_length(mods); i++) {
         m = config_setting_get_elem(mods, i);
-        if (config_setting_lookup_string(m, "name", &name) != CONFIG_TRUE
-            || strcmp(name, module) != 0)
+        if (config_setting_lookup_string(m, "name", &name) == CONFIG_TRUE
+            && strcmp(name, module) == 0)
         {
-            continue;
-        }
-        v = config_setting_get_member(m, key);
-        if (v == NULL) {
-            return NULL;
-        }
-        switch (config_setting_type(v)) {
-        case CONFIG_TYPE_STRING:
-            return config_setting_get_string(v);
-        case CONFIG_TYPE_INT:
-        case CONFIG_TYPE_INT64:
-            /* numbers rendered as text live in static slots until exit */
-            if (nnums == sizeof(nums) / sizeof(nums[0])) {
-                return NULL;
-            }
-            text = nums[nnums++];
-            snprintf(text, sizeof(nums[0]), "%lld",
-                     (long long) config_setting_get_int64(v));
-            return text;
-        default:
-            return NULL;
+            return config_setting_get_member(m, key);
         }
     }
     return NULL;
+}
+
+const char *
+cli_conf_get(cli_ctx_t *ctx, const char *module, const char *key)
+{
+    config_setting_t  *v = cli_conf_setting(ctx, module, key);
+    char              *text;
+
+    if (v == NULL) {
+        return NULL;
+    }
+    switch (config_setting_type(v)) {
+    case CONFIG_TYPE_STRING:
+        return config_setting_get_string(v);
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64:
+        /* numbers rendered as text live in static slots until exit */
+        if (nnums == sizeof(nums) / sizeof(nums[0])) {
+            return NULL;
+        }
+        text = nums[nnums++];
+        snprintf(text, sizeof(nums[0]), "%lld",
+                 (long long) config_setting_get_int64(v));
+        return text;
+    default:
+        return NULL;
+    }
 }
 
 static int

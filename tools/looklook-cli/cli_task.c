@@ -56,8 +56,7 @@ static const char  cli_task_usage[] =
     "RFC 3339.\n";
 
 
-/* "1h30m", "500ms", "45s", "2d", bare number = seconds; -1 if malformed. */
-static int
+int
 cli_duration(const char *s, int64_t *ms)
 {
     const char  *p = s;
@@ -97,9 +96,7 @@ cli_duration(const char *s, int64_t *ms)
 }
 
 
-/* Unix seconds ("1764088200", "1764088200.250") or RFC 3339
- * ("2026-11-25T16:30:00Z", "...+08:00", no zone = local time). */
-static int
+int
 cli_time(const char *s, int64_t *ms)
 {
     struct tm    tm;

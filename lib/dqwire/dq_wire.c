@@ -1,20 +1,16 @@
 /*
- * dq_wrap: the bytes go-queue's dq puts on beanstalkd and in Redis.
+ * dq_wire: go-queue's dq body wrapper and de-duplication lock (dq_wire.h).
  *
- * A job body is "<due time in Unix nanoseconds>/<task body>".  The
- * consumer looks for the '/' among the first (digits of now in ns + 2)
- * bytes, reads the number as Go's strconv.ParseInt(s, 10, 64) does (an
- * optional sign, decimal digits, no overflow), and drops jobs due more than
- * 30 minutes ago.  Before running a task it takes go-zero's RedisLock on
- * the md5 hex of the whole body, for 3600 s (PX 3600500): a job written to
- * several nodes runs once.
+ * The consumer looks for the '/' among the first (digits of now in ns + 2)
+ * bytes and reads the number as Go's strconv.ParseInt(s, 10, 64) does (an
+ * optional sign, decimal digits, no overflow).
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <openssl/evp.h>
 
-#include "dq.h"
+#include "dq_wire.h"
 
 /* go-zero's lock: renew our own value, else set only when free */
 static rq_script_t  dq_lock_script = RQ_SCRIPT(

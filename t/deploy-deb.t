@@ -108,8 +108,9 @@ my %files = (
                     /usr/share/man/man1/looklook-cli.1.gz
                     /usr/share/bash-completion/completions/looklook
                     /usr/share/bash-completion/completions/looklook-cli),
+                 # every module in the tree
                  map { "/usr/lib/looklook/modules/$_.so" }
-                     qw(redisq kafka cron orders order_close payment_update admin)],
+                 map { ll_slurp($_) =~ /^ll_name=(\S+)$/m } glob("$root/modules/*/config")],
     'looklook-dev' => ['/usr/include/looklook/looklook.h', '/usr/include/looklook/ll_module.h',
                        "/usr/lib/$multiarch/pkgconfig/looklook.pc",
                        '/usr/share/looklook/looklook-module.mk',

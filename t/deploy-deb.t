@@ -147,6 +147,13 @@ is($rc, 0, 'looklook -t on the installed config') or diag $out;
 like($out, qr{^/etc/looklook/looklook\.conf: test is successful$}m, '... test is successful');
 ($rc, $out) = ll_run('/usr/sbin/looklook', '-t');
 is($rc, 0, 'looklook -t: /etc/looklook/looklook.conf is the default') or diag $out;
+# it may hold passwords: the service's group reads it, others do not
+my @st = stat '/etc/looklook/looklook.conf';
+is(sprintf('%04o %s', $st[2] & 07777, scalar getgrgid($st[5] // 0)), '0640 looklook',
+   'the config is 0640, group looklook');
+my @as_user = ('setpriv', '--reuid=looklook', '--regid=looklook', '--init-groups');
+($rc, $out) = ll_run(@as_user, '/usr/sbin/looklook', '-t');
+is($rc, 0, '... and the service user checks it') or diag $out;
 ($rc, $out) = ll_run('/usr/sbin/looklook', '--version');
 like($out, qr/^looklook version \Q$version\E$/m, "looklook --version: $version");
 
@@ -179,7 +186,6 @@ modules = ( { name = "hello"; path = "$mod/hello.so"; greeting = "hi"; },
             { name = "orders"; db = "sqlite:/var/lib/looklook/orders.db"; } );
 EOF
 chmod 0644, $conf;
-my @as_user = ('setpriv', '--reuid=looklook', '--regid=looklook', '--init-groups');
 my $log = '/var/log/looklook/error.log';
 my $pid = fork // die "fork: $!";
 if (!$pid) {
@@ -192,10 +198,16 @@ ok(ll_wait_until(sub { ll_slurp($log) =~ /master: generation 1 ready/ }, 15),
 is((stat $log)[4], $pw[2], 'its error.log is the user\'s');
 ok(-s '/run/looklook/looklook.pid', 'its pid file is in /run/looklook');
 ok(-s '/var/lib/looklook/orders.db', 'its database is in /var/lib/looklook');
+# the packaged logrotate file: rotates as the user, then -s reopen (through
+# the installed config's pid file, the same as this server's)
+($rc, $out) = ll_run('logrotate', '-f', '-s', "$tmp/logrotate.state", '/etc/logrotate.d/looklook');
+is($rc, 0, 'logrotate -f /etc/logrotate.d/looklook') or diag $out;
+like(ll_slurp("$log.1"), qr/generation 1 ready/, 'the old log is error.log.1');
 ($rc, $out) = ll_run(@as_user, '/usr/sbin/looklook', '-c', $conf, '-s', 'reload');
 is($rc, 0, 'looklook -s reload, as the service user') or diag $out;
 ok(ll_wait_until(sub { ll_slurp($log) =~ /master: generation 2 ready/ }, 15),
-   '... generation 2 is ready') or diag ll_slurp($log);
+   '... generation 2 is ready, in the reopened error.log') or diag ll_slurp($log);
+is((stat $log)[4], $pw[2], 'the new error.log is the user\'s');
 ($rc, $out) = ll_run(@as_user, '/usr/sbin/looklook', '-c', $conf, '-s', 'quit');
 is($rc, 0, 'looklook -s quit') or diag $out;
 my $status;
@@ -209,6 +221,8 @@ is($status, 0, '... it exits 0');
 ($rc, $out) = ll_run('sh', '-c', "$apt purge looklook looklook-dev");
 is($rc, 0, 'apt-get purge') or diag $out;
 $installed = 0 if $rc == 0;
+($rc, $out) = ll_run('dpkg-statoverride', '--list', '/etc/looklook/looklook.conf');
+is($out, '', 'purged: the config\'s mode override');
 ok(!-e $_, "purged: $_ is gone") for qw(/usr/sbin/looklook /etc/looklook /usr/include/looklook
                                         /usr/lib/looklook /var/log/looklook /var/lib/looklook
                                         /run/looklook);

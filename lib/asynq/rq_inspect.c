@@ -570,3 +570,18 @@ rq_task_op_all(rq_redis_t *r, const char *q, const char *state, int op,
     freeReplyObject(ids);
     return rc;
 }
+
+
+int
+rq_task_cancel(rq_redis_t *r, const char *id, char *err, size_t errlen)
+{
+    redisReply  *rep;
+    int          rc = 0;
+
+    rep = rq_redis_cmd(r, "PUBLISH asynq:cancel %s", id);
+    if (rep == NULL || rep->type != REDIS_REPLY_INTEGER) {
+        rc = rq_ierr(err, errlen, r, rep);
+    }
+    freeReplyObject(rep);
+    return rc;
+}

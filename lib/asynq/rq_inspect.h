@@ -1,7 +1,7 @@
 /*
  * rq_inspect: what asynq's Inspector does, for looklook-cli: queue list and
  * statistics, pause, task lists and details, run / archive / delete of one
- * task or of all tasks in a state.  Reads and writes exactly the structures
+ * task or of all tasks in a state, cancel of a running task.  Reads and writes exactly the structures
  * of asynq-wire.md (section 6), so asynqmon sees the same.
  *
  * Every function returns 0, or -1 with a one-line reason in err (an
@@ -71,5 +71,9 @@ int rq_task_op(rq_redis_t *r, const char *q, const char *id, int op,
 /* The same for every task of q in state (pipelined); *done = how many. */
 int rq_task_op_all(rq_redis_t *r, const char *q, const char *state, int op,
     size_t *done, char *err, size_t errlen);
+
+/* Ask the server running task id to cancel it (asynq's PUBLISH on
+ * asynq:cancel; a task no server runs is left as it is). */
+int rq_task_cancel(rq_redis_t *r, const char *id, char *err, size_t errlen);
 
 #endif /* RQ_INSPECT_H_INCLUDED */

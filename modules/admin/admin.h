@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "looklook.h"
+#include "rq_redis.h"
 
 #define ADMIN_BODY_MAX  (64 * 1024)     /* request bodies above: 413 */
 
@@ -18,6 +19,8 @@ typedef struct {
     char           *listen;         /* "127.0.0.1:8980", "[::1]:8980" */
     char           *token;
     int             read_only;
+    char           *redis;          /* redisq's Redis, for the queues
+                                     * pages; NULL: none */
 } admin_conf_t;
 
 typedef struct admin_s  admin_t;
@@ -36,14 +39,16 @@ typedef struct {
     const char     *type;           /* Content-Type */
     char           *body;           /* malloc'ed, sent and freed */
     size_t          len;
+    char            cookie[96];     /* Set-Cookie value, "" for none */
 } admin_resp_t;
 
 /* One endpoint.  path is matched exactly, or as a prefix when it ends in
  * '/' (a folder of static files, an /api/x/ID family). */
 enum {
     ADMIN_PUBLIC = 0x1,             /* no token needed */
-    ADMIN_ACTION = 0x2              /* changes something: refused when
-                                     * read_only */
+    ADMIN_ACTION = 0x2              /* changes something: a POST with
+                                     * the CSRF token, refused when
+                                     * read_only, logged */
 };
 
 typedef struct {
@@ -60,6 +65,8 @@ struct admin_s {
     admin_conf_t   *conf;
     void           *daemon;         /* struct MHD_Daemon */
     ll_series_t    *requests[4];    /* by status class 2xx..5xx */
+    rq_redis_conf_t redis_conf;     /* parsed conf->redis */
+    rq_redis_t      redis;          /* used by the HTTP thread only */
 };
 
 /* admin_http.c */
@@ -67,6 +74,7 @@ int  admin_http_start(admin_t *a, char *err, size_t errlen);
 void admin_http_stop(admin_t *a);
 int  admin_listen_parse(const char *listen, char *host, size_t hostlen,
     char *port, size_t portlen);
+int  admin_same(const char *a, const char *b);  /* in constant time */
 
 /* Response helpers (admin_routes.c): a text or JSON body; take text (and
  * json) over, NULL meaning out of memory (500).  A query argument. */
@@ -75,5 +83,20 @@ void admin_text(admin_resp_t *resp, int status, const char *type, char *text,
 void admin_json(admin_resp_t *resp, int status, cJSON *json);
 void admin_error(admin_resp_t *resp, int status, const char *why);
 const char *admin_arg(const admin_req_t *req, const char *key);
+
+/* The Redis connection for handlers, or NULL after answering 503 (no
+ * `redis` setting, or Redis unreachable).  admin_api_queues.c */
+rq_redis_t *admin_redis(const admin_req_t *req, admin_resp_t *resp);
+
+/* Handlers in their own files (rows of admin_routes[]): the dashboard's
+ * files (admin_ui.c), the CSRF token (admin_csrf.c), redisq's queues and
+ * tasks (admin_api_queues.c). */
+typedef void admin_handler_t(const admin_req_t *req, admin_resp_t *resp);
+admin_handler_t  admin_get_index, admin_get_ui, admin_get_csrf;
+admin_handler_t  admin_get_queues, admin_get_queue, admin_post_queue;
+
+/* admin_csrf.c: 1 when the request's X-CSRF-Token header equals its
+ * ll_csrf cookie (both set by GET /api/csrf), else 0 */
+int admin_csrf_ok(void *conn);
 
 #endif /* ADMIN_H_INCLUDED */

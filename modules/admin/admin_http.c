@@ -53,8 +53,8 @@ admin_listen_parse(const char *listen, char *host, size_t hostlen,
 
 /* in time independent of where they differ, so the token cannot be
  * guessed byte by byte */
-static int
-same(const char *a, const char *b)
+int
+admin_same(const char *a, const char *b)
 {
     size_t         la = strlen(a), lb = strlen(b), i;
     unsigned char  d = la != lb;
@@ -78,11 +78,11 @@ authorized(admin_t *a, struct MHD_Connection *conn)
     h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                     MHD_HTTP_HEADER_AUTHORIZATION);
     if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
-        return same(h + 7, a->conf->token);
+        return admin_same(h + 7, a->conf->token);
     }
     user = MHD_basic_auth_get_username_password(conn, &pass);
     if (user != NULL && pass != NULL) {
-        ok = same(pass, a->conf->token);
+        ok = admin_same(pass, a->conf->token);
     }
     MHD_free(user);
     MHD_free(pass);
@@ -98,7 +98,8 @@ route_find(const char *method, const char *path, int *path_known)
     *path_known = 0;
     for (r = admin_routes; r->path != NULL; r++) {
         n = strlen(r->path);
-        if (r->path[n - 1] == '/' ? strncmp(path, r->path, n) == 0
+        /* "/" itself is the dashboard, not a prefix of every path */
+        if (r->path[n - 1] == '/' && n > 1 ? strncmp(path, r->path, n) == 0
                                   : strcmp(path, r->path) == 0)
         {
             *path_known = 1;
@@ -135,6 +136,14 @@ respond(admin_t *a, struct MHD_Connection *conn, admin_resp_t *resp)
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    /* the dashboard loads nothing from elsewhere and is framed nowhere */
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            "default-src 'self'; img-src 'self' data:; "
+                            "frame-ancestors 'none'");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    if (resp->cookie[0] != '\0') {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, resp->cookie);
+    }
     if (resp->status == MHD_HTTP_UNAUTHORIZED) {
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Basic realm=\"looklook\"");
@@ -147,6 +156,30 @@ respond(admin_t *a, struct MHD_Connection *conn, admin_resp_t *resp)
     return rc;
 }
 
+/* Who did what: every action (allowed or refused) makes one line. */
+static void
+log_action(admin_t *a, struct MHD_Connection *conn, const char *method,
+    const char *url, int status)
+{
+    const union MHD_ConnectionInfo  *ci;
+    char                             host[NI_MAXHOST] = "?";
+    char                            *user, *pass = NULL;
+
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci != NULL && ci->client_addr != NULL) {
+        getnameinfo(ci->client_addr,
+                    ci->client_addr->sa_family == AF_INET6
+                    ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
+                    host, sizeof(host), NULL, 0, NI_NUMERICHOST);
+    }
+    user = MHD_basic_auth_get_username_password(conn, &pass);
+    ll_log(a->in, status < 300 ? LL_LOG_INFO : LL_LOG_WARN,
+           "action %s %s from %s user \"%s\": %d", method, url, host,
+           user ? user : "", status);
+    MHD_free(user);
+    MHD_free(pass);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload,
@@ -156,7 +189,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
     req_state_t          *rs = *state;
     const admin_route_t  *r;
     admin_req_t           req;
-    admin_resp_t          resp = { 0, "text/plain", NULL, 0 };
+    admin_resp_t          resp = { .type = "text/plain" };
     int                   known;
     char                 *p;
 
@@ -195,12 +228,18 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
         admin_error(&resp, MHD_HTTP_UNAUTHORIZED, "token required");
     } else if ((r->flags & ADMIN_ACTION) && a->conf->read_only) {
         admin_error(&resp, MHD_HTTP_FORBIDDEN, "read_only is set");
+    } else if ((r->flags & ADMIN_ACTION) && !admin_csrf_ok(conn)) {
+        admin_error(&resp, MHD_HTTP_FORBIDDEN, "CSRF token missing or wrong "
+                    "(GET /api/csrf, send it as X-CSRF-Token)");
     } else if (rs->too_large) {
         admin_error(&resp, MHD_HTTP_CONTENT_TOO_LARGE, "body too large");
     } else {
         req = (admin_req_t) { a, method, url, rs->body ? rs->body : "",
                               rs->len, conn };
         r->handle(&req, &resp);
+    }
+    if (r != NULL && (r->flags & ADMIN_ACTION)) {
+        log_action(a, conn, method, url, resp.status);
     }
     return respond(a, conn, &resp);
 }
@@ -274,8 +313,8 @@ admin_http_start(admin_t *a, char *err, size_t errlen)
                  "another program, or not local?)", a->conf->listen);
         return -1;
     }
-    ll_log(a->in, LL_LOG_INFO, "serving http://%s/ (/metrics, /healthz, "
-           "/readyz, /api/status)%s", a->conf->listen,
+    ll_log(a->in, LL_LOG_INFO, "serving http://%s/ (dashboard, /metrics, "
+           "/healthz, /readyz, /api/)%s", a->conf->listen,
            a->conf->token ? ", token required" : "");
     return 0;
 }

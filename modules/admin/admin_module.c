@@ -15,15 +15,23 @@ static const ll_conf_field_t  admin_schema[] = {
                "bearer token (or basic auth password) for all but /healthz"),
     LL_SET_BOOL(admin_conf_t, read_only, "read_only", 0, "true",
                 "refuse every endpoint that changes something"),
+    LL_SET_STR(admin_conf_t, redis, "redis", 0, NULL,
+               "redisq's Redis URL, for the queues and servers pages"),
     LL_SET_END
 };
+
+static void
+admin_free(void *arg)
+{
+    rq_redis_conf_free(arg);
+}
 
 static int
 admin_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
 {
     admin_conf_t  *c = conf;
     admin_t       *a;
-    char           host[256], port[16];
+    char           host[256], port[16], why[256];
 
     if (admin_listen_parse(c->listen, host, sizeof(host), port, sizeof(port))
         != 0)
@@ -42,6 +50,19 @@ admin_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
     }
     a->in = in;
     a->conf = c;
+    if (c->redis != NULL) {
+        if (rq_redis_conf_parse(&a->redis_conf, c->redis, why, sizeof(why))
+            != 0)
+        {
+            return ll_setting_error(in, err, errlen, "redis", "\"redis\": "
+                                    "%s", why);
+        }
+        if (ll_cleanup_add(in, admin_free, &a->redis_conf) != 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    rq_redis_init(&a->redis, &a->redis_conf);
     ll_set_data(in, a);
     return 0;
 }
@@ -67,15 +88,19 @@ admin_start(ll_instance_t *in, char *err, size_t errlen)
 static void
 admin_stop(ll_instance_t *in)
 {
-    admin_http_stop(ll_get_data(in));
+    admin_t  *a = ll_get_data(in);
+
+    admin_http_stop(a);             /* the HTTP thread used the connection */
+    rq_redis_close(&a->redis);
 }
 
 LL_MODULE_EXPORT const ll_module_t  ll_module = {
     LL_MODULE_HEADER,
     .kind = LL_KIND_OTHER,
     .name = "admin",
-    .version = "1.0.0",
-    .description = "HTTP metrics (Prometheus), health, readiness and status",
+    .version = "1.1.0",
+    .description = "HTTP dashboard, metrics (Prometheus), health, readiness "
+                   "and status",
     .conf = admin_schema,
     .conf_size = sizeof(admin_conf_t),
     .init = admin_init,

@@ -96,5 +96,11 @@ const admin_route_t  admin_routes[] = {
     { "GET", "/healthz",    ADMIN_PUBLIC, get_healthz },
     { "GET", "/readyz",     0,            get_readyz },
     { "GET", "/api/status", 0,            get_status },
+    { "GET", "/",           0,            admin_get_index },
+    { "GET", "/ui/",        0,            admin_get_ui },
+    { "GET", "/api/csrf",   0,            admin_get_csrf },
+    { "GET", "/api/queues", 0,            admin_get_queues },
+    { "GET", "/api/queues/", 0,           admin_get_queue },
+    { "POST", "/api/queues/", ADMIN_ACTION, admin_post_queue },
     { NULL, NULL, 0, NULL }
 };

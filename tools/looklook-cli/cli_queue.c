@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "rq_inspect.h"
+#include "rq_inspect_json.h"
 
 /* shared with cli_task.c */
 int cli_redisq_open(cli_ctx_t *ctx, rq_redis_conf_t *rc, rq_redis_t *r);
@@ -62,31 +62,6 @@ cli_print_json(cJSON *j)
 }
 
 
-static cJSON *
-cli_queue_json(const rq_queue_info_t *qi)
-{
-    cJSON  *o = cJSON_CreateObject();
-
-    cJSON_AddStringToObject(o, "queue", qi->name);
-    cJSON_AddBoolToObject(o, "paused", qi->paused);
-    cJSON_AddNumberToObject(o, "size", (double) (qi->pending + qi->active
-                            + qi->scheduled + qi->retry + qi->archived
-                            + qi->completed));
-    cJSON_AddNumberToObject(o, "pending", (double) qi->pending);
-    cJSON_AddNumberToObject(o, "active", (double) qi->active);
-    cJSON_AddNumberToObject(o, "scheduled", (double) qi->scheduled);
-    cJSON_AddNumberToObject(o, "retry", (double) qi->retry);
-    cJSON_AddNumberToObject(o, "archived", (double) qi->archived);
-    cJSON_AddNumberToObject(o, "completed", (double) qi->completed);
-    cJSON_AddNumberToObject(o, "processed_today", (double) qi->processed_today);
-    cJSON_AddNumberToObject(o, "failed_today", (double) qi->failed_today);
-    cJSON_AddNumberToObject(o, "processed_total", (double) qi->processed);
-    cJSON_AddNumberToObject(o, "failed_total", (double) qi->failed);
-    cJSON_AddNumberToObject(o, "latency_seconds", qi->latency_s);
-    return o;
-}
-
-
 int
 cli_stats(cli_ctx_t *ctx, int argc, char **argv)
 {
@@ -123,7 +98,7 @@ cli_stats(cli_ctx_t *ctx, int argc, char **argv)
             continue;
         }
         if (arr != NULL) {
-            cJSON_AddItemToArray(arr, cli_queue_json(&qi));
+            cJSON_AddItemToArray(arr, rq_queue_json(&qi));
         } else {
             printf("%-20s %-6s %9lld %7lld %9lld %7lld %8lld %9lld %10lld "
                    "%8lld\n", qi.name, qi.paused ? "yes" : "no", qi.pending,
@@ -191,7 +166,7 @@ cli_queue(cli_ctx_t *ctx, int argc, char **argv)
         if (rq_queue_info(&r, argv[2], &qi, err, sizeof(err)) != 0) {
             status = cli_error("%s", err);
         } else if (ctx->json) {
-            cli_print_json(cli_queue_json(&qi));
+            cli_print_json(rq_queue_json(&qi));
         } else {
             printf("Queue:     %s\nPaused:    %s\nPending:   %lld\n"
                    "Active:    %lld\nScheduled: %lld\nRetry:     %lld\n"

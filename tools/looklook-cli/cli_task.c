@@ -13,7 +13,7 @@
 
 #include "cli.h"
 #include "rq_client.h"
-#include "rq_inspect.h"
+#include "rq_inspect_json.h"
 
 #define CLI_BULK  10000     /* tasks per pipelined batch of --file */
 
@@ -249,87 +249,6 @@ usage:
 }
 
 
-/* Add the payload as JSON when it is JSON, else as text or hex. */
-static void
-cli_add_payload(cJSON *o, const char *name, const void *p, size_t len)
-{
-    cJSON   *j;
-    char    *hex;
-    size_t   i;
-
-    if (len == 0) {
-        cJSON_AddStringToObject(o, name, "");
-        return;
-    }
-    j = cJSON_ParseWithLength(p, len);
-    if (j != NULL) {
-        cJSON_AddItemToObject(o, name, j);
-    } else if (rq_utf8_valid(p, len) && memchr(p, '\0', len) == NULL) {
-        hex = strndup(p, len);
-        cJSON_AddStringToObject(o, name, hex ? hex : "");
-        free(hex);
-    } else {
-        hex = malloc(2 * len + 1);
-        if (hex != NULL) {
-            for (i = 0; i < len; i++) {
-                snprintf(hex + 2 * i, 3, "%02x", ((const uint8_t *) p)[i]);
-            }
-            hex[2 * len] = '\0';
-            cJSON_AddStringToObject(o, "payload_hex", hex);
-            free(hex);
-        }
-    }
-}
-
-
-static cJSON *
-cli_task_json(const rq_task_info_t *t, const char *queue)
-{
-    const Asynq__TaskMessage  *m = t->msg;
-    cJSON                     *o, *h;
-    size_t                     i;
-
-    o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", t->id);
-    cJSON_AddStringToObject(o, "queue", queue);
-    cJSON_AddStringToObject(o, "state", t->state);
-    if (m == NULL) {
-        cJSON_AddStringToObject(o, "decode_error", t->error);
-        return o;
-    }
-    cJSON_AddStringToObject(o, "type", m->type);
-    cli_add_payload(o, "payload", m->payload.data, m->payload.len);
-    h = cJSON_AddObjectToObject(o, "headers");
-    for (i = 0; i < m->n_headers; i++) {
-        cJSON_AddStringToObject(h, m->headers[i]->key, m->headers[i]->value);
-    }
-    cJSON_AddNumberToObject(o, "max_retry", m->retry);
-    cJSON_AddNumberToObject(o, "retried", m->retried);
-    cJSON_AddStringToObject(o, "last_error", m->error_msg);
-    cJSON_AddNumberToObject(o, "last_failed_at", (double) m->last_failed_at);
-    cJSON_AddNumberToObject(o, "timeout_seconds", (double) m->timeout);
-    cJSON_AddNumberToObject(o, "deadline", (double) m->deadline);
-    cJSON_AddStringToObject(o, "unique_key", m->unique_key);
-    cJSON_AddStringToObject(o, "group", m->group_key);
-    cJSON_AddNumberToObject(o, "retention_seconds", (double) m->retention);
-    cJSON_AddNumberToObject(o, "completed_at", (double) m->completed_at);
-    if (t->score) {
-        cJSON_AddNumberToObject(o, strcmp(t->state, "archived") == 0
-                                ? "last_failed_at_score"
-                                : strcmp(t->state, "completed") == 0
-                                ? "expires_at" : "next_process_at",
-                                (double) t->score);
-    }
-    if (t->due_ms) {
-        cJSON_AddNumberToObject(o, "next_process_at_ms", (double) t->due_ms);
-    }
-    if (t->result != NULL) {
-        cli_add_payload(o, "result", t->result, t->result_len);
-    }
-    return o;
-}
-
-
 /* Payload for a table cell: printable text, cut to width. */
 static void
 cli_cell(char *buf, size_t len, const void *p, size_t plen)
@@ -368,7 +287,7 @@ cli_task_ls(rq_redis_t *r, cli_ctx_t *ctx, cli_task_opts_t *o)
     if (ctx->json) {
         arr = cJSON_CreateArray();
         for (i = 0; i < n; i++) {
-            cJSON_AddItemToArray(arr, cli_task_json(&t[i], o->queue));
+            cJSON_AddItemToArray(arr, rq_task_json(&t[i], o->queue));
         }
         cli_print_json(arr);
     } else {
@@ -407,7 +326,7 @@ cli_task_inspect(rq_redis_t *r, cli_ctx_t *ctx, cli_task_opts_t *o)
     if (rq_task_get(r, o->queue, o->id, &t, err, sizeof(err)) != 0) {
         return cli_error("%s", err);
     }
-    j = cli_task_json(&t, o->queue);
+    j = rq_task_json(&t, o->queue);
     if (ctx->json) {
         cli_print_json(j);
     } else {
@@ -490,18 +409,15 @@ cli_task_op(rq_redis_t *r, cli_ctx_t *ctx, cli_task_opts_t *o, int op)
 static int
 cli_task_cancel(rq_redis_t *r, cli_ctx_t *ctx, cli_task_opts_t *o)
 {
-    redisReply  *rep;
+    char  err[256];
 
     if (o->id == NULL) {
         cli_error("task cancel needs --id ID");
         return 2;
     }
-    rep = rq_redis_cmd(r, "PUBLISH asynq:cancel %s", o->id);
-    if (rep == NULL || rep->type != REDIS_REPLY_INTEGER) {
-        freeReplyObject(rep);
-        return cli_error("redis: %s", r->err);
+    if (rq_task_cancel(r, o->id, err, sizeof(err)) != 0) {
+        return cli_error("%s", err);
     }
-    freeReplyObject(rep);
     if (!ctx->json) {
         printf("cancel of %s sent\n", o->id);
     }

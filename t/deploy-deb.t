@@ -15,6 +15,7 @@ use FindBin;
 use Cwd qw(abs_path);
 use File::Copy qw(copy);
 use POSIX ();
+use Fcntl ();
 use LL::Test;
 
 my $root = abs_path("$FindBin::Bin/..");
@@ -48,6 +49,13 @@ for my $t (qw(dpkg-buildpackage dh lintian apt-get)) {
 # plain run of the suite checks them, a sanitizer run would only repeat it
 $skip //= "a sanitizer build ($objs): the plain build's run checks the packages"
     if ll_slurp("$objs/Makefile") =~ /-fsanitize/;
+# one run at a time on a machine (two suites side by side would purge each
+# other's packages): held until this test exits
+my $lock;
+if (!$skip) {
+    open $lock, '>>', '/tmp/looklook-deploy-deb.lock' or die "lock file: $!";
+    flock($lock, Fcntl::LOCK_EX()) or die "flock: $!";
+}
 my ($rc, $out) = ll_run('dpkg-query', '-W', '-f=${Package} ${db:Status-Abbrev}\n',
                         'looklook', 'looklook-dev');
 $skip //= 'looklook is installed here already (dpkg --purge looklook-dev looklook '

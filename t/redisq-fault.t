@@ -61,6 +61,93 @@ sub put {
 }
 sub state { $_[0]->cmd('HGET', "asynq:{$_[1]}:t:$_[2]", 'state') // '' }
 
+sub ran { my ($rec) = @_; my %n; $n{(split / /)[2]}++ for split /\n/, ll_slurp($rec); \%n }
+
+# ---- wrong-typed keys and broken task hashes, met by every script -------
+{
+    my $r = LL::Redis->start;
+    my $ll = LL::Test::Server->new;
+    my $rec = $ll->dir . '/rec.txt';
+    $ll->conf(redisq_conf(url => $r->url, record => $rec,
+        redisq => 'recover_interval = "1s"; queues = { default = 1; wq = 1; };'));
+    my $q = 'queue: "default" retry: 3 timeout: 60';
+    # issue 9 item 1: a string under t: with its ID in pending, between good
+    # tasks that one dequeue call takes together
+    put($r, 'default', "g$_", qq{type: "t:g" payload: "done" id: "g$_" $q}) for 1 .. 5;
+    $r->cmd('SET', 'asynq:{default}:t:bad', 'x');
+    $r->cmd('LPUSH', 'asynq:{default}:pending', 'bad');
+    put($r, 'default', "g$_", qq{type: "t:g" payload: "done" id: "g$_" $q}) for 6 .. 10;
+    # item 4: an ID with a NUL byte, an empty msg, a hash with a state and
+    # no msg
+    put($r, 'default', "N\0UL", qq{type: "t:g" payload: "done" id: "N\\000UL" $q});
+    $r->cmd('HSET', 'asynq:{default}:t:EM', 'msg', '', 'state', 'pending');
+    $r->cmd('LPUSH', 'asynq:{default}:pending', 'EM');
+    $r->cmd('HSET', 'asynq:{default}:t:NM', 'state', 'pending');
+    $r->cmd('LPUSH', 'asynq:{default}:pending', 'NM');
+    # the same met by the recoverer: expired leases of a hash without msg,
+    # of a string key, and of a good task after them
+    my $old = time - 100;
+    $r->cmd('HSET', 'asynq:{default}:t:LM', 'state', 'active');
+    $r->cmd('SET', 'asynq:{default}:t:LS', 'x');
+    put($r, 'default', 'LG', qq{type: "t:g" payload: "done" id: "LG" $q}, state => 'active');
+    for my $id (qw(LM LS LG)) {
+        $r->cmd('LPUSH', 'asynq:{default}:active', $id);
+        $r->cmd('ZADD', 'asynq:{default}:lease', $old, $id);
+    }
+    # the forwarder: a string key in scheduled before a due task
+    $r->cmd('SET', 'asynq:{default}:t:FS', 'x');
+    $r->cmd('ZADD', 'asynq:{default}:scheduled', $old - 1, 'FS');
+    put($r, 'default', 'FG', qq{type: "t:g" payload: "done" id: "FG" $q}, state => 'scheduled');
+    $r->cmd('ZADD', 'asynq:{default}:scheduled', $old, 'FG');
+    # Done: a lock key of another type, a counter that is no number
+    put($r, 'default', 'UL', qq{type: "t:g" payload: "done" id: "UL" $q unique_key: "asynq:{default}:unique:t:g:x"});
+    $r->cmd('LPUSH', 'asynq:{default}:unique:t:g:x', 'UL');
+    $r->cmd('SET', 'asynq:{default}:processed', 'not a number');
+    # a queue whose lease key is a string: nothing may be dequeued half-way
+    put($r, 'wq', "w$_", qq{type: "t:g" payload: "done" id: "w$_" queue: "wq"}) for 1 .. 3;
+    $r->cmd('SET', 'asynq:{wq}:lease', 'x');
+
+    ok($ll->start, 'started') or BAIL_OUT($ll->log);
+    ok(ll_wait_until(sub { my $n = ran($rec); 11 == grep { $n->{$_} } map("g$_", 1 .. 10), 'FG' }, 10),
+       'every good task ran, around the bad entries') or diag(explain(ran($rec)), $ll->log);
+    ok(ll_wait_until(sub { state($r, 'default', 'LG') eq 'retry' }, 5),
+       'the good expired lease recovered behind the bad ones');
+    ok(ll_wait_until(sub { !$r->cmd('EXISTS', 'asynq:{default}:t:UL') }, 5),
+       'done with a wrong-typed lock and counter');
+    like($ll->log, qr/task ID "bad" in pending has no task hash \(or its key is no hash\); dropped/,
+         'the string key in pending: dropped, logged');
+    is($r->cmd('GET', 'asynq:{default}:t:bad'), 'x', 'and left alone');
+    for my $id ("N\0UL", 'EM', 'NM', 'LM') {
+        (my $show = $id) =~ s/\0/\\0/;
+        ok(ll_wait_until(sub { state($r, 'default', $id) eq 'archived' }, 5), "$show archived")
+            or diag(state($r, 'default', $id));
+        ok(defined $r->cmd('ZSCORE', 'asynq:{default}:archived', $id), "$show in the archived zset");
+        like(asynq_decode('TaskMessage', $r->cmd('HGET', "asynq:{default}:t:$id", 'msg'))->{error_msg},
+             qr/^redisq: /, "$show: the reason stored in a msg that decodes");
+    }
+    is($r->cmd('LLEN', 'asynq:{default}:active') + $r->cmd('ZCARD', 'asynq:{default}:lease'), 0,
+       'nothing left in active or lease');
+    is($r->cmd('ZCARD', 'asynq:{default}:scheduled'), 0, 'the string key left scheduled');
+    asynq_check_ok($r, 'bad entries', 'default');
+    # nothing dequeued from a queue whose lease key is wrong, and it says so
+    ok($ll->wait_log(qr/dequeue from wq: WRONGTYPE asynq:\{wq\}:lease is a string/, 5),
+       'wrong-typed lease key logged');
+    is_deeply([ map { state($r, 'wq', $_) } qw(w1 w2 w3) ], [qw(pending pending pending)],
+              'its tasks wait in pending, untouched');
+    is($r->cmd('LLEN', 'asynq:{wq}:active'), 0, 'none half-dequeued');
+    $r->cmd('DEL', 'asynq:{wq}:lease');
+    ok(ll_wait_until(sub { my $n = ran($rec); 3 == grep { $n->{$_} } qw(w1 w2 w3) }, 5),
+       'they run once the key is repaired');
+    # a task key replaced while its task runs: the ID leaves active
+    put($r, 'default', 'RK', qq{type: "t:g" payload: "sleep=1000 retry" id: "RK" $q});
+    ok(ll_wait_until(sub { state($r, 'default', 'RK') eq 'active' }, 5), 'RK running');
+    $r->cmd('DEL', 'asynq:{default}:t:RK');
+    $r->cmd('SET', 'asynq:{default}:t:RK', 'x');
+    ok(ll_wait_until(sub { !$r->cmd('LLEN', 'asynq:{default}:active') }, 5), 'RK left active');
+    asynq_check_ok($r, 'after all the bad entries');
+    $ll->stop;
+}
+
 # ---- times near 2^62 in a stored message: saturated, no overflow -------
 # (under the sanitizers an overflow kills the worker on every attempt)
 {

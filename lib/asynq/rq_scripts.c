@@ -7,19 +7,50 @@
  * hash is dropped from its container instead of getting a hash without
  * msg).  LREM on active counts from the tail (-1): an ID is there once, and
  * the oldest leases sit at the tail, so this finds it at once.
+ *
+ * Whatever a script meets in Redis, it leaves the asynq invariants intact
+ * (asynq-wire.md 1.4): Redis does not undo the writes of a script that
+ * fails half-way, so every script checks the types of the keys it will
+ * write before its first write (RQ_LUA_TYPES) and returns a WRONGTYPE
+ * error having written nothing; a task key that is not a hash is no task
+ * (its ID is dropped from the container, the key left alone); counters are
+ * written with pcall, so a broken counter key never fails a transition.
  */
 #include "rq_scripts.h"
 #include "rq_task.h"
 
 /* Stats(p) or Stats(p,f) for n tasks (asynq-wire.md 4.17): daily keys get
- * EXPIREAT when created, totals are INCRBY (same effect as asynq's INCRs). */
+ * EXPIREAT when created, totals are INCRBY (same effect as asynq's INCRs).
+ * pcall: a counter key of another type is skipped, the transition kept. */
 #define RQ_LUA_STATS                                                        \
     "local function stats(day, total, n, exp)\n"                            \
     "  if n == 0 then return end\n"                                         \
-    "  if redis.call('INCRBY', day, n) == n then\n"                         \
-    "    redis.call('EXPIREAT', day, exp)\n"                                \
+    "  if redis.pcall('INCRBY', day, n) == n then\n"                        \
+    "    redis.pcall('EXPIREAT', day, exp)\n"                               \
     "  end\n"                                                               \
-    "  redis.call('INCRBY', total, n)\n"                                    \
+    "  redis.pcall('INCRBY', total, n)\n"                                   \
+    "end\n"
+
+/* types(key, 'list', key, 'zset', ...): an error reply naming the first
+ * key that exists with another type, else nil; ishash(key): the key is a
+ * hash (a task); owned(lock, id): the string lock holds id. */
+#define RQ_LUA_TYPES                                                        \
+    "local function types(...)\n"                                           \
+    "  local a = {...}\n"                                                   \
+    "  for i = 1, #a, 2 do\n"                                               \
+    "    local t = redis.call('TYPE', a[i]).ok\n"                           \
+    "    if t ~= 'none' and t ~= a[i + 1] then\n"                           \
+    "      return redis.error_reply('WRONGTYPE ' .. a[i] .. ' is a ' .. t\n" \
+    "        .. ', not a ' .. a[i + 1])\n"                                  \
+    "    end\n"                                                             \
+    "  end\n"                                                               \
+    "end\n"                                                                 \
+    "local function ishash(key)\n"                                          \
+    "  return redis.call('TYPE', key).ok == 'hash'\n"                       \
+    "end\n"                                                                 \
+    "local function owned(lock, id)\n"                                      \
+    "  return lock ~= '' and redis.call('TYPE', lock).ok == 'string'\n"     \
+    "    and redis.call('GET', lock) == id\n"                               \
     "end\n"
 
 /* Archive trimming (4.7): age, then size, deleting the trimmed hashes. */
@@ -49,9 +80,20 @@
     "  return true\n"                                                       \
     "end\n"
 
+/* After unlease: a task key that became something else than a hash while
+ * the task ran is no task; its ID is now in no container (dropped). */
+#define RQ_LUA_NOTASK(k)                                                    \
+    "if redis.call('TYPE', KEYS[" #k "]).ok ~= 'hash'"                      \
+    " and redis.call('EXISTS', KEYS[" #k "]) == 1 then\n"                   \
+    "  return redis.error_reply('NOT FOUND: the task key is no hash;"      \
+    " ID dropped')\n"                                                       \
+    "end\n"
+
 
 /* 3.2  KEYS: hash, pending.  ARGV: msg, id, now-ns.  1 ok, 0 ID taken. */
 rq_script_t  rq_s_enqueue = RQ_SCRIPT(
+    RQ_LUA_TYPES
+    "local e = types(KEYS[2], 'list') if e then return e end\n"
     "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
     "redis.call('HSET', KEYS[1], 'msg', ARGV[1], 'state', 'pending',"
     " 'pending_since', ARGV[3])\n"
@@ -61,6 +103,8 @@ rq_script_t  rq_s_enqueue = RQ_SCRIPT(
 /* 3.3  KEYS: lock, hash, pending.  ARGV: id, ttl s, msg, now-ns.
  * 1 ok, 0 ID taken, -1 duplicate. */
 rq_script_t  rq_s_enqueue_unique = RQ_SCRIPT(
+    RQ_LUA_TYPES
+    "local e = types(KEYS[3], 'list') if e then return e end\n"
     "if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then\n"
     "  return -1\n"
     "end\n"
@@ -72,6 +116,8 @@ rq_script_t  rq_s_enqueue_unique = RQ_SCRIPT(
 
 /* 3.4  KEYS: hash, scheduled.  ARGV: msg, score s, id, due ms. */
 rq_script_t  rq_s_schedule = RQ_SCRIPT(
+    RQ_LUA_TYPES
+    "local e = types(KEYS[2], 'zset') if e then return e end\n"
     "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
     "redis.call('HSET', KEYS[1], 'msg', ARGV[1], 'state', 'scheduled',"
     " '" RQ_AT_FIELD "', ARGV[4])\n"
@@ -80,6 +126,8 @@ rq_script_t  rq_s_schedule = RQ_SCRIPT(
 
 /* 3.4  KEYS: lock, hash, scheduled.  ARGV: id, ttl s, score s, msg, due ms */
 rq_script_t  rq_s_schedule_unique = RQ_SCRIPT(
+    RQ_LUA_TYPES
+    "local e = types(KEYS[3], 'zset') if e then return e end\n"
     "if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then\n"
     "  return -1\n"
     "end\n"
@@ -91,24 +139,29 @@ rq_script_t  rq_s_schedule_unique = RQ_SCRIPT(
 
 /* 4.1, up to n tasks per call.  KEYS: pending, paused, active, lease.
  * ARGV: lease expiry s, task key prefix, n.  Returns -1 when paused, else
- * {id1, msg1, id2, msg2, ...}; an ID popped without a hash is dropped
- * (msg ""), never leased.  The leases are added by one ZADD. */
+ * {id1, msg1, id2, msg2, ...}; an ID popped without a hash (or whose key
+ * is no hash) is dropped, never leased: its msg is nil.  A hash without a
+ * msg is leased like any task, with msg "": the caller archives it.  The
+ * leases are added by one ZADD. */
 rq_script_t  rq_s_dequeue = RQ_SCRIPT(
+    RQ_LUA_TYPES
+    "local e = types(KEYS[1], 'list', KEYS[3], 'list', KEYS[4], 'zset')\n"
+    "if e then return e end\n"
     "if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end\n"
     "local out, lease = {}, {}\n"
     "for i = 1, tonumber(ARGV[3]) do\n"
     "  local id = redis.call('RPOPLPUSH', KEYS[1], KEYS[3])\n"
     "  if not id then break end\n"
     "  local key = ARGV[2] .. id\n"
-    "  local msg = redis.call('HGET', key, 'msg')\n"
-    "  if msg then\n"
+    "  local msg = false\n"
+    "  if ishash(key) then\n"
+    "    msg = redis.call('HGET', key, 'msg') or ''\n"
     "    redis.call('HSET', key, 'state', 'active')\n"
     "    redis.call('HDEL', key, 'pending_since')\n"
     "    lease[#lease + 1] = ARGV[1]\n"
     "    lease[#lease + 1] = id\n"
     "  else\n"
     "    redis.call('LREM', KEYS[3], 1, id)\n"
-    "    msg = ''\n"
     "  end\n"
     "  out[#out + 1] = id\n"
     "  out[#out + 1] = msg\n"
@@ -122,7 +175,8 @@ rq_script_t  rq_s_dequeue = RQ_SCRIPT(
  * lease entries and hashes of the found tasks go with one ZREM and one
  * DEL. */
 rq_script_t  rq_s_done = RQ_SCRIPT(
-    RQ_LUA_STATS
+    RQ_LUA_STATS RQ_LUA_TYPES
+    "local e = types(KEYS[1], 'list', KEYS[2], 'zset') if e then return e end\n"
     "local res, ids, keys = {}, {}, {}\n"
     "for i = 3, #ARGV, 2 do\n"
     "  local id, lock = ARGV[i], ARGV[i + 1]\n"
@@ -130,9 +184,7 @@ rq_script_t  rq_s_done = RQ_SCRIPT(
     "    ids[#ids + 1] = id\n"
     "    keys[#keys + 1] = ARGV[2] .. id\n"
     "    res[#res + 1] = 1\n"
-    "    if lock ~= '' and redis.call('GET', lock) == id then\n"
-    "      redis.call('DEL', lock)\n"
-    "    end\n"
+    "    if owned(lock, id) then redis.call('DEL', lock) end\n"
     "  else\n"
     "    res[#res + 1] = 0\n"
     "  end\n"
@@ -147,28 +199,32 @@ rq_script_t  rq_s_done = RQ_SCRIPT(
 /* 4.4  KEYS: active, lease, completed, hash, processed:<day>, processed.
  * ARGV: id, stats expiry, expiry s, msg, lock key or "". */
 rq_script_t  rq_s_complete = RQ_SCRIPT(
-    RQ_LUA_STATS RQ_LUA_UNLEASE
+    RQ_LUA_STATS RQ_LUA_UNLEASE RQ_LUA_TYPES
+    "local e = types(KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'zset')\n"
+    "if e then return e end\n"
     "if not unlease(KEYS[1], KEYS[2], ARGV[1]) then\n"
     "  return redis.error_reply('NOT FOUND')\n"
     "end\n"
+    RQ_LUA_NOTASK(4)
     "if redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1]) ~= 1 then\n"
     "  return redis.error_reply('INTERNAL')\n"
     "end\n"
     "redis.call('HSET', KEYS[4], 'msg', ARGV[4], 'state', 'completed')\n"
     "stats(KEYS[5], KEYS[6], 1, ARGV[2])\n"
-    "if ARGV[5] ~= '' and redis.call('GET', ARGV[5]) == ARGV[1] then\n"
-    "  redis.call('DEL', ARGV[5])\n"
-    "end\n"
+    "if owned(ARGV[5], ARGV[1]) then redis.call('DEL', ARGV[5]) end\n"
     "return 1\n");
 
 /* 4.6  KEYS: hash, active, lease, retry, processed:<day>, failed:<day>,
  * processed, failed.  ARGV: id, msg, retry-at s, stats expiry,
  * is-failure 1/0, due ms. */
 rq_script_t  rq_s_retry = RQ_SCRIPT(
-    RQ_LUA_STATS RQ_LUA_UNLEASE
+    RQ_LUA_STATS RQ_LUA_UNLEASE RQ_LUA_TYPES
+    "local e = types(KEYS[2], 'list', KEYS[3], 'zset', KEYS[4], 'zset')\n"
+    "if e then return e end\n"
     "if not unlease(KEYS[2], KEYS[3], ARGV[1]) then\n"
     "  return redis.error_reply('NOT FOUND')\n"
     "end\n"
+    RQ_LUA_NOTASK(1)
     "redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])\n"
     "redis.call('HSET', KEYS[1], 'msg', ARGV[2], 'state', 'retry',"
     " '" RQ_AT_FIELD "', ARGV[6])\n"
@@ -182,10 +238,13 @@ rq_script_t  rq_s_retry = RQ_SCRIPT(
  * processed, failed.  ARGV: id, msg, now s, cutoff s, max size, stats
  * expiry, task key prefix. */
 rq_script_t  rq_s_archive = RQ_SCRIPT(
-    RQ_LUA_STATS RQ_LUA_UNLEASE RQ_LUA_TRIM
+    RQ_LUA_STATS RQ_LUA_UNLEASE RQ_LUA_TRIM RQ_LUA_TYPES
+    "local e = types(KEYS[2], 'list', KEYS[3], 'zset', KEYS[4], 'zset')\n"
+    "if e then return e end\n"
     "if not unlease(KEYS[2], KEYS[3], ARGV[1]) then\n"
     "  return redis.error_reply('NOT FOUND')\n"
     "end\n"
+    RQ_LUA_NOTASK(1)
     "redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])\n"
     "trim(KEYS[4], ARGV[4], ARGV[5], ARGV[7])\n"
     "redis.call('HSET', KEYS[1], 'msg', ARGV[2], 'state', 'archived')\n"
@@ -195,10 +254,13 @@ rq_script_t  rq_s_archive = RQ_SCRIPT(
 
 /* 4.5  KEYS: active, lease, pending, hash.  ARGV: id, now-ns. */
 rq_script_t  rq_s_requeue = RQ_SCRIPT(
-    RQ_LUA_UNLEASE
+    RQ_LUA_UNLEASE RQ_LUA_TYPES
+    "local e = types(KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'list')\n"
+    "if e then return e end\n"
     "if not unlease(KEYS[1], KEYS[2], ARGV[1]) then\n"
     "  return redis.error_reply('NOT FOUND')\n"
     "end\n"
+    RQ_LUA_NOTASK(4)
     "redis.call('RPUSH', KEYS[3], ARGV[1])\n"
     "redis.call('HSET', KEYS[4], 'state', 'pending', 'pending_since',"
     " ARGV[2])\n"
@@ -210,14 +272,17 @@ rq_script_t  rq_s_requeue = RQ_SCRIPT(
  * due when their ll_at_ms (if any) has come.  Returns {moved, next due ms
  * among those of this second not yet due or -1, 1 if the limit was hit}. */
 rq_script_t  rq_s_forward = RQ_SCRIPT(
+    RQ_LUA_TYPES
+    "local e = types(KEYS[1], 'zset', KEYS[2], 'list') if e then return e end\n"
     "local limit, nowms = tonumber(ARGV[6]), tonumber(ARGV[5])\n"
     "local moved, nextdue, full = 0, -1, 0\n"
     "local function move(id)\n"
     "  local key = ARGV[2] .. id\n"
     "  redis.call('ZREM', KEYS[1], id)\n"
-    "  if redis.call('EXISTS', key) == 0 then return end\n"
+    "  if not ishash(key) then return end\n"
     "  local group = redis.call('HGET', key, 'group')\n"
-    "  if group and group ~= '' then\n"
+    "  if group and group ~= '' and types(ARGV[4] .. group, 'zset') == nil"
+    " then\n"
     "    redis.call('ZADD', ARGV[4] .. group, ARGV[1], id)\n"
     "    redis.call('HSET', key, 'state', 'aggregating')\n"
     "  else\n"
@@ -236,7 +301,8 @@ rq_script_t  rq_s_forward = RQ_SCRIPT(
     " 'LIMIT', 0, limit)\n"
     "if #ids == limit then full = 1 end\n"
     "for _, id in ipairs(ids) do\n"
-    "  local at = tonumber(redis.call('HGET', ARGV[2] .. id, '" RQ_AT_FIELD "'))\n"
+    "  local at = ishash(ARGV[2] .. id) and"
+    " tonumber(redis.call('HGET', ARGV[2] .. id, '" RQ_AT_FIELD "'))\n"
     "  if at and at > nowms then\n"
     "    if nextdue < 0 or at < nextdue then nextdue = at end\n"
     "  else\n"
@@ -249,17 +315,19 @@ rq_script_t  rq_s_forward = RQ_SCRIPT(
  * reads them all in one reply, which can be too big after a crash with a
  * large backlog).  KEYS: lease, active.  ARGV: cutoff s, task key prefix,
  * offset, limit.  Returns
- * {scanned, id1, msg1, ...} of leases expired by cutoff; an ID without a
- * hash is taken out of lease and active instead (keeps 1.4). */
+ * {scanned, id1, msg1, ...} of leases expired by cutoff (msg "" for a hash
+ * without one: archived by the caller); an ID without a hash (or whose key
+ * is no hash) is taken out of lease and active instead (keeps 1.4). */
 rq_script_t  rq_s_lease_expired = RQ_SCRIPT(
+    RQ_LUA_TYPES
+    "local e = types(KEYS[1], 'zset', KEYS[2], 'list') if e then return e end\n"
     "local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1],"
     " 'LIMIT', tonumber(ARGV[3]), tonumber(ARGV[4]))\n"
     "local out = {#ids}\n"
     "for _, id in ipairs(ids) do\n"
-    "  local msg = redis.call('HGET', ARGV[2] .. id, 'msg')\n"
-    "  if msg then\n"
+    "  if ishash(ARGV[2] .. id) then\n"
     "    out[#out + 1] = id\n"
-    "    out[#out + 1] = msg\n"
+    "    out[#out + 1] = redis.call('HGET', ARGV[2] .. id, 'msg') or ''\n"
     "  else\n"
     "    redis.call('ZREM', KEYS[1], id)\n"
     "    redis.call('LREM', KEYS[2], 0, id)\n"
@@ -270,6 +338,8 @@ rq_script_t  rq_s_lease_expired = RQ_SCRIPT(
 /* 4.11  KEYS: completed.  ARGV: now s, task key prefix, batch.  Returns
  * the number of expired completed tasks deleted. */
 rq_script_t  rq_s_janitor = RQ_SCRIPT(
+    RQ_LUA_TYPES
+    "local e = types(KEYS[1], 'zset') if e then return e end\n"
     "local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1],"
     " 'LIMIT', 0, tonumber(ARGV[3]))\n"
     "for _, id in ipairs(ids) do\n"
@@ -282,8 +352,14 @@ rq_script_t  rq_s_janitor = RQ_SCRIPT(
  * 1 ok, 0 no such task, -1 active, -2 already in the target state,
  * -3 aggregating (groups are left alone). */
 #define RQ_LUA_STATE                                                        \
+    RQ_LUA_TYPES                                                            \
+    "if not ishash(KEYS[1]) then return 0 end\n"                            \
     "local state = redis.call('HGET', KEYS[1], 'state')\n"                  \
     "if not state then return 0 end\n"                                      \
+    "local e = types(ARGV[2] .. 'pending', 'list', ARGV[2] .. 'scheduled',"  \
+    " 'zset', ARGV[2] .. 'retry', 'zset', ARGV[2] .. 'archived', 'zset',"    \
+    " ARGV[2] .. 'completed', 'zset')\n"                                    \
+    "if e then return e end\n"                                      \
     "if state == 'active' then return -1 end\n"                             \
     "if state == 'aggregating' then return -3 end\n"                        \
     "local function leave()\n"                                              \
@@ -321,8 +397,6 @@ rq_script_t  rq_s_delete_task = RQ_SCRIPT(
     RQ_LUA_STATE
     "leave()\n"
     "local lock = redis.call('HGET', KEYS[1], 'unique_key')\n"
-    "if lock and redis.call('GET', lock) == ARGV[1] then\n"
-    "  redis.call('DEL', lock)\n"
-    "end\n"
+    "if lock and owned(lock, ARGV[1]) then redis.call('DEL', lock) end\n"
     "redis.call('DEL', KEYS[1])\n"
     "return 1\n");

@@ -73,7 +73,9 @@ struct rq_job_s {
     rq_job_t           *ack_next;   /* srv->acks or srv->ready */
     rq_queue_t         *q;
     Asynq__TaskMessage *tm;         /* NULL when undecodable */
-    char               *id;         /* tm->id or the raw ID */
+    char               *id;         /* tm->id or the raw ID (which may
+                                     * hold NUL bytes: use idlen) */
+    size_t              idlen;
     uint8_t            *raw;        /* undecodable msg bytes */
     size_t              rawlen;
     ll_header_t        *headers;
@@ -181,6 +183,11 @@ void rq_redis_fine(rq_server_t *s);
 
 /* jobs */
 void rq_job_free(rq_job_t *j);
+/* Decode the stored (id, msg) into j: 0 with j->tm and j->id set; 1 when
+ * msg does not decode, lacks type or id, or names another ID than its key
+ * (j->id is then a copy of the key's ID, j->raw of msg, j->error says
+ * why); -1 when out of memory.  @locality any thread */
+int rq_job_decode(rq_job_t *j, const redisReply *id, const redisReply *msg);
 void rq_job_unlink(rq_server_t *s, rq_job_t *j);    /* under lock */
 /* Push j for the acker without locking; signals the acker (taking
  * s->lock unless locked says the caller holds it) when the stack was

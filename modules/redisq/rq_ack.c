@@ -99,6 +99,7 @@ rq_append_one(rq_server_t *s, rq_redis_t *r, rq_job_t *j, int action,
     const char          *argv[16];
     size_t               len[16];
     char                *hash, pday[RQ_KEY_MAX + 16];
+    size_t               hashlen;
     char                 fday[RQ_KEY_MAX + 16], t1[24], t2[24];
     uint8_t             *msg = NULL;
     size_t               msglen = 0;
@@ -109,11 +110,13 @@ rq_append_one(rq_server_t *s, rq_redis_t *r, rq_job_t *j, int action,
 #define RQ_STR(v)     RQ_ARG(v, strlen(v))
 
     /* sized for the ID: stored IDs (a Go client's TaskID) have no limit */
-    hash = malloc(strlen(k->task_prefix) + strlen(j->id) + 1);
+    hashlen = strlen(k->task_prefix) + j->idlen;
+    hash = malloc(hashlen + 1);
     if (hash == NULL) {
         return -1;
     }
-    strcpy(stpcpy(hash, k->task_prefix), j->id);
+    memcpy(stpcpy(hash, k->task_prefix), j->id, j->idlen);
+    hash[hashlen] = '\0';
     rq_day_key(pday, sizeof(pday), k->processed, rd->now_s);
     rq_day_key(fday, sizeof(fday), k->failed, rd->now_s);
 
@@ -147,8 +150,8 @@ rq_append_one(rq_server_t *s, rq_redis_t *r, rq_job_t *j, int action,
         snprintf(t1, sizeof(t1), "%lld",
                  (long long) rq_sat_add(rd->now_s, j->tm->retention));
         RQ_STR(k->active); RQ_STR(k->lease); RQ_STR(k->completed);
-        RQ_STR(hash); RQ_STR(pday); RQ_STR(k->processed);
-        RQ_STR(j->id); RQ_STR(rd->stats_exp); RQ_STR(t1);
+        RQ_ARG(hash, hashlen); RQ_STR(pday); RQ_STR(k->processed);
+        RQ_ARG(j->id, j->idlen); RQ_STR(rd->stats_exp); RQ_STR(t1);
         RQ_ARG((char *) msg, msglen); RQ_STR(j->tm->unique_key);
         break;
     case RQ_A_RETRY:
@@ -160,19 +163,19 @@ rq_append_one(rq_server_t *s, rq_redis_t *r, rq_job_t *j, int action,
                  : (rd->now_s + rq_backoff_s(j->tm->retried)) * 1000;
         snprintf(t1, sizeof(t1), "%lld", (long long) (due_ms / 1000));
         snprintf(t2, sizeof(t2), "%lld", (long long) due_ms);
-        RQ_STR(hash); RQ_STR(k->active); RQ_STR(k->lease); RQ_STR(k->retry);
+        RQ_ARG(hash, hashlen); RQ_STR(k->active); RQ_STR(k->lease); RQ_STR(k->retry);
         RQ_STR(pday); RQ_STR(fday); RQ_STR(k->processed); RQ_STR(k->failed);
-        RQ_STR(j->id); RQ_ARG((char *) msg, msglen); RQ_STR(t1);
+        RQ_ARG(j->id, j->idlen); RQ_ARG((char *) msg, msglen); RQ_STR(t1);
         RQ_STR(rd->stats_exp); RQ_STR(action == RQ_A_RETRY ? "1" : "0");
         RQ_STR(t2);
         break;
     case RQ_A_ARCHIVE:
         script = &rq_s_archive;
         nkeys = 8;
-        RQ_STR(hash); RQ_STR(k->active); RQ_STR(k->lease);
+        RQ_ARG(hash, hashlen); RQ_STR(k->active); RQ_STR(k->lease);
         RQ_STR(k->archived); RQ_STR(pday); RQ_STR(fday);
         RQ_STR(k->processed); RQ_STR(k->failed);
-        RQ_STR(j->id); RQ_ARG((char *) msg, msglen); RQ_STR(rd->now_s_txt);
+        RQ_ARG(j->id, j->idlen); RQ_ARG((char *) msg, msglen); RQ_STR(rd->now_s_txt);
         RQ_STR(rd->cutoff); RQ_STR(rd->max); RQ_STR(rd->stats_exp);
         RQ_STR(k->task_prefix);
         ll_log(s->in, LL_LOG_INFO, "task %s (%s) archived: %s", j->id,
@@ -182,7 +185,7 @@ rq_append_one(rq_server_t *s, rq_redis_t *r, rq_job_t *j, int action,
         script = &rq_s_requeue;
         nkeys = 4;
         RQ_STR(k->active); RQ_STR(k->lease); RQ_STR(k->pending);
-        RQ_STR(hash); RQ_STR(j->id); RQ_STR(rd->now_ns_txt);
+        RQ_ARG(hash, hashlen); RQ_ARG(j->id, j->idlen); RQ_STR(rd->now_ns_txt);
         break;
     }
 #undef RQ_ARG

@@ -69,6 +69,40 @@ rq_job_unlink(rq_server_t *s, rq_job_t *j)
 }
 
 
+int
+rq_job_decode(rq_job_t *j, const redisReply *id, const redisReply *msg)
+{
+    char  why[200];
+
+    j->tm = rq_msg_decode(msg->str, msg->len, why, sizeof(why));
+    if (j->tm != NULL && (strlen(j->tm->id) != id->len
+                          || memcmp(j->tm->id, id->str, id->len) != 0))
+    {
+        snprintf(why, sizeof(why), "task message id \"%.64s\" does not "
+                 "match its key", j->tm->id);
+        asynq__task_message__free_unpacked(j->tm, NULL);
+        j->tm = NULL;
+    }
+    if (j->tm != NULL) {
+        j->id = j->tm->id;
+        j->idlen = strlen(j->id);
+        return 0;
+    }
+    snprintf(j->error, sizeof(j->error), "redisq: %s", why);
+    j->id = malloc(id->len + 1);
+    j->raw = malloc(msg->len + 1);
+    if (j->id == NULL || j->raw == NULL) {
+        return -1;
+    }
+    memcpy(j->id, id->str, id->len);
+    j->id[id->len] = '\0';
+    j->idlen = id->len;
+    memcpy(j->raw, msg->str, msg->len);
+    j->rawlen = msg->len;
+    return 1;
+}
+
+
 static void
 rq_job_link(rq_server_t *s, rq_job_t *j)
 {
@@ -284,13 +318,13 @@ rq_start_job(rq_server_t *s, rq_queue_t *q, const redisReply *id,
     const redisReply *msg, int64_t now, int64_t lease_ms)
 {
     rq_job_t  *j;
-    char       why[160];
     size_t     i;
+    int        rc;
 
-    if (msg->len == 0) {
-        ll_log(s->in, LL_LOG_WARN, "queue %s: task ID \"%.*s\" had no task "
-               "hash; dropped from pending", q->k.name, (int) id->len,
-               id->str);
+    if (msg->type == REDIS_REPLY_NIL) {
+        ll_log(s->in, LL_LOG_WARN, "queue %s: task ID \"%.*s\" in pending "
+               "has no task hash (or its key is no hash); dropped",
+               q->k.name, (int) id->len, id->str);
         return;
     }
     j = calloc(1, sizeof(*j));
@@ -304,30 +338,15 @@ rq_start_job(rq_server_t *s, rq_queue_t *q, const redisReply *id,
     j->q = q;
     j->start_ms = now;
     j->lease_ms = lease_ms;
-    j->tm = rq_msg_decode(msg->str, msg->len, why, sizeof(why));
-
-    if (j->tm == NULL || strcmp(j->tm->id, "") == 0
-        || (size_t) id->len != strlen(j->tm->id)
-        || memcmp(id->str, j->tm->id, id->len) != 0)
-    {
-        if (j->tm != NULL) {
-            snprintf(why, sizeof(why), "task message id \"%s\" does not "
-                     "match its key", j->tm->id);
-            asynq__task_message__free_unpacked(j->tm, NULL);
-            j->tm = NULL;
-        }
-        j->id = strndup(id->str, id->len);
-        j->raw = malloc(msg->len ? msg->len : 1);
-        if (j->id == NULL || j->raw == NULL) {
-            rq_job_free(j);
-            return;
-        }
-        memcpy(j->raw, msg->str, msg->len);
-        j->rawlen = msg->len;
+    rc = rq_job_decode(j, id, msg);
+    if (rc < 0) {
+        rq_job_free(j);     /* its lease runs out; recovered then */
+        return;
+    }
+    if (rc > 0) {
         j->why = RQ_WHY_UNDECODABLE;
-        snprintf(j->error, sizeof(j->error), "redisq: %s", why);
-        ll_log(s->in, LL_LOG_ERR, "queue %s: task %s: %s; archived",
-               q->k.name, j->id, why);
+        ll_log(s->in, LL_LOG_ERR, "queue %s: task %.*s: %s; archived",
+               q->k.name, (int) id->len, id->str, j->error);
         pthread_mutex_lock(&s->lock);
         rq_job_link(s, j);
         rq_ack_push(s, j, 1);
@@ -335,7 +354,6 @@ rq_start_job(rq_server_t *s, rq_queue_t *q, const redisReply *id,
         return;
     }
 
-    j->id = j->tm->id;
     j->msg.source = ll_instance_name(s->in);
     j->msg.type = j->tm->type;
     j->msg.id = j->tm->id;

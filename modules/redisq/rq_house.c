@@ -190,7 +190,7 @@ rq_heartbeat(rq_server_t *s, rq_redis_t *r, unsigned gen)
         for (j = s->jobs; j != NULL; j = j->next) {
             if (j->hb_gen == gen && j->q == &s->queues[q] && n + 2 <= cap) {
                 argv[n] = lease_s; argl[n++] = strlen(lease_s);
-                argv[n] = j->id; argl[n++] = strlen(j->id);
+                argv[n] = j->id; argl[n++] = j->idlen;
                 any = 1;
             }
         }
@@ -312,27 +312,9 @@ rq_recover(rq_server_t *s, rq_redis_t *r)
                 }
                 j->q = &s->queues[q];
                 j->lease_ms = INT64_MAX;
-                j->tm = rq_msg_decode(msg->str, msg->len, why, sizeof(why));
-                if (j->tm != NULL && (strlen(j->tm->id) != id->len
-                                      || memcmp(j->tm->id, id->str, id->len)))
-                {
-                    snprintf(why, sizeof(why), "task message id \"%.64s\" "
-                             "does not match its key", j->tm->id);
-                    asynq__task_message__free_unpacked(j->tm, NULL);
-                    j->tm = NULL;
-                }
-                if (j->tm == NULL) {
-                    snprintf(j->error, sizeof(j->error), "redisq: %s", why);
-                    j->id = strndup(id->str, id->len);
-                    j->raw = malloc(msg->len + 1);
-                    if (j->id == NULL || j->raw == NULL) {
-                        rq_job_free(j);
-                        continue;
-                    }
-                    memcpy(j->raw, msg->str, msg->len);
-                    j->rawlen = msg->len;
-                } else {
-                    j->id = j->tm->id;
+                if (rq_job_decode(j, id, msg) < 0) {
+                    rq_job_free(j);
+                    continue;
                 }
                 jobs[n++] = j;
             }
@@ -444,7 +426,7 @@ rq_cancel_id(rq_server_t *s, const char *id, size_t len)
 
     pthread_mutex_lock(&s->lock);
     for (j = s->jobs; j != NULL; j = j->next) {
-        if (strlen(j->id) == len && memcmp(j->id, id, len) == 0
+        if (j->idlen == len && memcmp(j->id, id, len) == 0
             && j->why == RQ_WHY_NONE
             && __atomic_load_n(&j->state, __ATOMIC_ACQUIRE) == RQ_JOB_RUNNING)
         {

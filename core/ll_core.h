@@ -14,8 +14,13 @@
 
 #include <looklook/looklook.h>
 #include "ll_auto_config.h"
+#include "ll_mask.h"
 
 #define LL_ERRLEN  1024
+
+#define LL_CHECK_TIMEOUT_MS       30000  /* the config check of a reload */
+#define LL_RELOAD_WAIT_MARGIN_MS  5000   /* -s reload waits a little longer */
+#define LL_EXIT_NOT_RUNNING       3      /* -s: no master (as LSB status) */
 
 /* the sizes of the ABI 2.0 layouts: every 2.x struct has at least these */
 #define LL__MSG_SIZE_20                                                     \
@@ -186,17 +191,19 @@ struct ll_metric_s {
 extern const uint64_t  ll__hist_bounds[LL_HIST_BUCKETS];   /* µs */
 extern ll_status_t    *ll__st;      /* NULL without a mapping */
 
-int        ll__metrics_open(const char *path, int create);
+int        ll__metrics_open(const char *path, int create, char *err,
+    size_t n);
 int        ll__metrics_sum(ll_metric_t *sum);      /* LL_ROUTE_SLOTS */
 double     ll__quantile_ms(const uint64_t *hist, uint64_t total, double q);
 ll_metric_t *ll__metric_slot(const char *name);
 void       ll__metric_add(ll_metric_t *m, int outcome, int64_t us, int received);
-int        ll__metrics_print(const char *path, FILE *out);
+int        ll__metrics_print(FILE *out);
 
 /* ll_status.c: the server status in the shared mapping */
 void       ll__status_master_begin(void);
 void       ll__status_master_end(void);
 void       ll__status_gen_reset(unsigned gen);
+void       ll__status_reload_begin(void);
 void       ll__status_reload(unsigned gen, int ok, const char *why);
 void       ll__status_cycle(ll_cycle_t *c);    /* publish the modules */
 void       ll__status_health(ll_instance_t *in, int state, const char *why);
@@ -207,6 +214,15 @@ int        ll__log_open(const char *path, char *err, size_t n);
 void       ll__log_set(int level, const char *who);
 int        ll__log_level_parse(const char *s);
 void       ll__log_core(int level, const char *fmt, ...) LL_PRINTF(2, 3);
+
+/* ll_paths.c */
+const char *ll__path_abs(const char *path, char *buf, size_t n);
+int        ll__conf_check_paths(ll_conf_t *c, char *err, size_t n);
+
+/* ll_pid.c */
+int        ll__pid_file_write(const char *path, char *err, size_t n);
+pid_t      ll__pid_file_read(const char *path, char *err, size_t n);
+int        ll__pid_is_looklook(pid_t pid, char *err, size_t n);
 
 /* ll_notify.c: a state line for systemd ("READY=1\nSTATUS=..."); the
  * master's thread only */

@@ -19,8 +19,8 @@ static const char  *worker_states[] = { "starting", "ready", "retiring" };
 
 /* A consistent copy of the master's part (it changes at most a few times
  * a second; a reader racing it tries again). */
-static int
-master_copy(ll_st_master_t *m)
+int
+ll__status_master_copy(ll_st_master_t *m)
 {
     uint32_t  seq;
     int       tries;
@@ -142,7 +142,7 @@ ll_status_ready(char **why)
         *why = NULL;
     }
     m = malloc(sizeof(*m));
-    if (m == NULL || master_copy(m) != 0) {
+    if (m == NULL || ll__status_master_copy(m) != 0) {
         free(m);
         return -1;
     }
@@ -343,7 +343,9 @@ ll_status_json(void)
     m = malloc(sizeof(*m));
     sum = malloc(sizeof(*sum) * LL_ROUTE_SLOTS);
     root = cJSON_CreateObject();
-    if (m == NULL || sum == NULL || root == NULL || master_copy(m) != 0) {
+    if (m == NULL || sum == NULL || root == NULL
+        || ll__status_master_copy(m) != 0)
+    {
         goto done;
     }
     n = ll__metrics_sum(sum);
@@ -554,7 +556,7 @@ ll_status_prometheus(size_t *len)
 
     m = malloc(sizeof(*m));
     sum = malloc(sizeof(*sum) * LL_ROUTE_SLOTS);
-    if (m == NULL || sum == NULL || master_copy(m) != 0
+    if (m == NULL || sum == NULL || ll__status_master_copy(m) != 0
         || (f = open_memstream(&text, &size)) == NULL)
     {
         free(m);

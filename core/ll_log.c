@@ -111,6 +111,9 @@ log_write(const char *who, int level, const char *fmt, va_list ap)
     len = clamp_len(len, r, sizeof(line) - 2);
     r = vsnprintf(line + len, sizeof(line) - len - 1, fmt, ap);
     len = clamp_len(len, r, sizeof(line) - 2);
+    line[len] = '\0';
+    ll__mask_secrets(line, sizeof(line) - 1);
+    len = strlen(line);
     line[len++] = '\n';
     /* one write per line; nothing useful to do if the log itself fails */
     if (write(log_fd, line, len) < 0) {

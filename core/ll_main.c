@@ -10,16 +10,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ll_core.h"
+#include "ll_status.h"
 
 static void
 usage(FILE *f)
 {
     fprintf(f,
-        "usage: looklook [-c FILE] [-p PREFIX] [-t | -s SIGNAL [--json] | -m FILE.so |\n"
-        "                 -V | -h]\n"
+        "usage: looklook [-c FILE] [-p PREFIX] [-t | -s SIGNAL [--json | --no-wait] |\n"
+        "                 -m FILE.so | -V | -h]\n"
         "\n"
         "Runs the master in the foreground, or a one-shot command.\n"
         "\n"
@@ -27,8 +29,11 @@ usage(FILE *f)
         "  -p PREFIX   folder relative paths start from (default: the config's)\n"
         "  -t          check the config and every module it names, then exit\n"
         "  -s SIGNAL   reload | quit | stop | reopen | status: signal the running\n"
-        "              master named by pid_file (status prints its metrics;\n"
-        "              with --json the whole server status as JSON)\n"
+        "              master named by pid_file.  reload waits for the outcome\n"
+        "              and prints it (\"reload ok, generation N\" or \"reload\n"
+        "              failed: why\", exit 1); with --no-wait it only sends HUP.\n"
+        "              status prints the metrics (--json: the whole server\n"
+        "              status as JSON; exit 3 when no master runs)\n"
         "  -m FILE.so  print a module's name, version, ABI, settings and message\n"
         "              options (a bare name is looked for in module_dir)\n"
         "  -V          print version, module ABI and configure arguments\n"
@@ -159,35 +164,162 @@ describe_named(const char *name, const char *conf_arg, int conf_given,
     return rc;
 }
 
-/* looklook -s status [--json]: read the status file */
+/*
+ * The status file of the master pid_file names, mapped, with that
+ * master alive: 0; else 1 with why on stderr.  The file outlives the
+ * master (kill -9 leaves it, a stop leaves its last figures), so the
+ * master it names must still run and be a looklook.
+ */
 static int
-print_status(const char *path, int json)
+open_status(const ll_conf_t *conf, ll_st_master_t *m)
 {
-    char  *text;
+    char         err[LL_ERRLEN], buf[4096];
+    const char  *abs = ll__path_abs(conf->settings.status_file, buf,
+                                    sizeof(buf));
+    pid_t        pid;
 
-    if (!json) {
-        return ll__metrics_print(path, stdout);
+    if (ll__metrics_open(abs, 0, err, sizeof(err)) != 0) {
+        fprintf(stderr, "looklook: %s\n", err);
+        return 1;
     }
-    if (ll__metrics_open(path, 0) != 0 || (text = ll_status_json()) == NULL) {
-        return -1;
+    ll__status_master_copy(m);
+    pid = m->master_pid;
+    if (pid <= 0) {
+        fprintf(stderr, "looklook: not running (the server that wrote %s "
+                "has stopped)\n", abs);
+        return 1;
     }
-    printf("%s\n", text);
-    free(text);
+    if (!ll__pid_is_looklook(pid, err, sizeof(err))) {
+        fprintf(stderr, "looklook: not running (%s wrote %s)\n", err, abs);
+        return 1;
+    }
     return 0;
 }
 
+/* looklook -s status [--json] */
 static int
-send_signal(const char *conf_path, const char *what, int json)
+print_status(const ll_conf_t *conf, int json)
+{
+    ll_st_master_t  *m = malloc(sizeof(*m));
+    char            *text;
+    int              rc = 1;
+
+    if (m == NULL || open_status(conf, m) != 0) {
+        free(m);
+        return LL_EXIT_NOT_RUNNING;
+    }
+    if (!json) {
+        rc = ll__metrics_print(stdout) != 0;
+    } else if ((text = ll_status_json()) != NULL) {
+        printf("%s\n", text);
+        free(text);
+        rc = 0;
+    }
+    free(m);
+    return rc;
+}
+
+/* The master's part, copied into m; -1 when it is not master pid's. */
+static int
+master_state(pid_t pid, ll_st_master_t *m)
+{
+    return ll__st != NULL && ll__status_master_copy(m) == 0
+           && m->master_pid == pid ? 0 : -1;
+}
+
+/*
+ * looklook -s reload: HUP, then wait for the outcome of the first reload
+ * that begins after it (one already under way ends first, and HUPs that
+ * arrive together make one reload).  Each wait, for the reload to begin
+ * and for it to end, is bounded by what the master allows a reload: the
+ * config check, then ready_timeout.
+ */
+static int
+reload_and_wait(const ll_conf_t *conf, pid_t pid)
+{
+    ll_st_master_t        *m = malloc(sizeof(*m));
+    const ll_st_reload_t  *r;
+    struct timespec        tick = { 0, 20 * 1000000 };
+    char                   err[LL_ERRLEN];
+    uint32_t               mine;
+    int64_t                bound, until;
+    int                    begun = 0, rc = 1;
+
+    if (m == NULL) {
+        fprintf(stderr, "looklook: out of memory\n");
+        return 1;
+    }
+    if (ll__metrics_open(conf->settings.status_file, 0, err, sizeof(err)) != 0
+        || (master_state(pid, m) != 0
+            && snprintf(err, sizeof(err), "status file %s is not master "
+                        "%d's", conf->settings.status_file, (int) pid) > 0))
+    {
+        fprintf(stderr, "looklook: cannot wait for the reload: %s (send it "
+                "with --no-wait)\n", err);
+        free(m);
+        return 1;
+    }
+    mine = m->nbegun + 1;
+    if (kill(pid, SIGHUP) != 0) {
+        fprintf(stderr, "looklook: kill(%d, HUP): %s\n", (int) pid,
+                strerror(errno));
+        free(m);
+        return 1;
+    }
+    bound = LL_CHECK_TIMEOUT_MS + conf->settings.ready_timeout_ms
+            + LL_RELOAD_WAIT_MARGIN_MS;
+    until = ll__mono_ms() + bound;
+    for ( ;; ) {
+        if (master_state(pid, m) != 0 || !ll__pid_is_looklook(pid, err,
+                                                             sizeof(err)))
+        {
+            fprintf(stderr, "looklook: reload failed: the master (pid %d) "
+                    "exited\n", (int) pid);
+            break;
+        }
+        if (m->nreloads >= mine) {
+            r = &m->reload[(mine - 1) % LL_ST_RELOADS];
+            if (m->nreloads - mine >= LL_ST_RELOADS) {
+                fprintf(stderr, "looklook: reload outcome lost: %u reloads "
+                        "since\n", m->nreloads - mine);
+            } else if (r->ok) {
+                printf("reload ok, generation %u\n", r->gen);
+                rc = 0;
+            } else {
+                fprintf(stderr, "looklook: reload failed: %s\n", r->why);
+            }
+            break;
+        }
+        if (!begun && m->nbegun >= mine) {
+            begun = 1;
+            until = ll__mono_ms() + bound;
+        }
+        if (ll__mono_ms() >= until) {
+            fprintf(stderr, "looklook: reload: no outcome within %lld s (%s); "
+                    "see the error log\n", (long long) bound / 1000,
+                    begun ? "still starting the new generation"
+                          : "an earlier reload is still under way");
+            break;
+        }
+        nanosleep(&tick, NULL);
+    }
+    free(m);
+    return rc;
+}
+
+static int
+send_signal(const char *conf_path, const char *what, int json, int nowait)
 {
     static const struct { const char *name; int sig; } sigs[] = {
         { "reload", SIGHUP }, { "quit", SIGQUIT }, { "stop", SIGTERM },
         { "reopen", SIGUSR1 }, { "status", 0 }
     };
     ll_conf_t  *conf;
-    char        err[LL_ERRLEN];
-    FILE       *f;
+    char        err[LL_ERRLEN], buf[4096];
+    const char *abs;
     size_t      i;
-    int         pid = 0, rc = 1;
+    pid_t       pid;
+    int         rc = 1;
 
     for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
         if (strcmp(what, sigs[i].name) == 0) {
@@ -201,34 +333,32 @@ send_signal(const char *conf_path, const char *what, int json)
     }
     conf = ll__conf_load(conf_path, err, sizeof(err));
     if (conf == NULL) {
-        fprintf(stderr, "looklook: %s\n", err);
+        ll__mask_secrets(err, sizeof(err));
+        fprintf(stderr, "looklook: %s%s\n",
+                sigs[i].sig == SIGHUP ? "reload failed: " : "", err);
         return 1;
     }
     if (sigs[i].sig == 0) {
-        if (print_status(conf->settings.status_file, json) != 0) {
-            fprintf(stderr, "looklook: cannot read status file %s: %s\n",
-                    conf->settings.status_file, strerror(errno));
-        } else {
-            rc = 0;
-        }
+        rc = print_status(conf, json);
         goto done;
     }
-    f = fopen(conf->settings.pid_file, "r");
-    if (f == NULL) {
-        fprintf(stderr, "looklook: cannot read pid file %s: %s\n",
-                conf->settings.pid_file, strerror(errno));
-        goto done;
-    }
-    if (fscanf(f, "%d", &pid) != 1 || pid <= 0) {
-        fprintf(stderr, "looklook: pid file %s holds no pid\n",
-                conf->settings.pid_file);
+    abs = ll__path_abs(conf->settings.pid_file, buf, sizeof(buf));
+    pid = ll__pid_file_read(abs, err, sizeof(err));
+    if (pid <= 0) {
+        fprintf(stderr, "looklook: %s%s\n", err, errno == ENOENT
+                ? " (not running?)" : "");
+    } else if (!ll__pid_is_looklook(pid, err, sizeof(err))) {
+        /* a stale pid file: its pid may be anyone's by now */
+        fprintf(stderr, "looklook: not running: pid file %s: %s; nothing "
+                "signalled\n", abs, err);
+    } else if (sigs[i].sig == SIGHUP && !nowait) {
+        rc = reload_and_wait(conf, pid);
     } else if (kill(pid, sigs[i].sig) != 0) {
-        fprintf(stderr, "looklook: kill(%d, %s): %s\n", pid, what,
+        fprintf(stderr, "looklook: kill(%d, %s): %s\n", (int) pid, what,
                 strerror(errno));
     } else {
         rc = 0;
     }
-    fclose(f);
 done:
     ll__conf_free(conf);
     return rc;
@@ -238,6 +368,7 @@ static const struct option  longopts[] = {
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
     { "json", no_argument, NULL, 'j' },
+    { "no-wait", no_argument, NULL, 'n' },
     { NULL, 0, NULL, 0 }
 };
 
@@ -247,7 +378,7 @@ main(int argc, char **argv)
     const char  *conf_arg = LL_CONF_PATH, *prefix = NULL, *sig = NULL;
     const char  *module = NULL;
     char        *dir = NULL, *abs = NULL, *conf_path, err[LL_ERRLEN];
-    int          opt, test = 0, json = 0, rc, conf_given = 0;
+    int          opt, test = 0, json = 0, nowait = 0, rc, conf_given = 0;
 
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "c:p:ts:m:Vh", longopts, NULL))
@@ -255,6 +386,7 @@ main(int argc, char **argv)
     {
         switch (opt) {
         case 'j': json = 1; break;
+        case 'n': nowait = 1; break;
         case 'c': conf_arg = optarg; conf_given = 1; break;
         case 'p': prefix = optarg; break;
         case 't': test = 1; break;
@@ -325,10 +457,11 @@ main(int argc, char **argv)
     }
 
     if (sig != NULL) {
-        rc = send_signal(conf_path, sig, json);
+        rc = send_signal(conf_path, sig, json, nowait);
     } else if (test) {
         rc = ll__check(conf_path, LL_MODE_CHECK, err, sizeof(err)) != 0;
         if (rc != 0) {
+            ll__mask_secrets(err, sizeof(err));
             fprintf(stderr, "%s\n", err);
         } else {
             fprintf(stderr, "%s: syntax is ok\n%s: test is successful\n",

@@ -170,13 +170,14 @@ check_in_child(char *err, size_t n)
     pfd.fd = fds[0];
     pfd.events = POLLIN;
     for ( ;; ) {
-        r = poll(&pfd, 1, 30000);
+        r = poll(&pfd, 1, LL_CHECK_TIMEOUT_MS);
         if (r == -1 && errno == EINTR) {
             continue;
         }
         if (r <= 0) {
             kill(pid, SIGKILL);
-            snprintf(err, n, "config check did not finish in 30 s");
+            snprintf(err, n, "config check did not finish in %d s",
+                     LL_CHECK_TIMEOUT_MS / 1000);
             break;
         }
         got = read(fds[0], err + len, n - 1 - len);
@@ -347,21 +348,10 @@ start_gen(ll_conf_t *conf)
 static int
 write_pid_file(const char *path)
 {
-    char  tmp[4096];
-    FILE *f;
+    char  err[LL_ERRLEN];
 
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    f = fopen(tmp, "w");
-    if (f == NULL) {
-        ll__log_core(LL_LOG_ERR, "cannot write pid file %s: %s", tmp,
-                     strerror(errno));
-        return -1;
-    }
-    fprintf(f, "%d\n", (int) getpid());
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        ll__log_core(LL_LOG_ERR, "cannot write pid file %s: %s", path,
-                     strerror(errno));
-        unlink(tmp);
+    if (ll__pid_file_write(path, err, sizeof(err)) != 0) {
+        ll__log_core(LL_LOG_ERR, "%s", err);
         return -1;
     }
     if (pid_path[0] != '\0' && strcmp(pid_path, path) != 0) {
@@ -490,6 +480,7 @@ reload(void)
     char        err[LL_ERRLEN];
 
     ll__log_core(LL_LOG_INFO, "reload requested");
+    ll__status_reload_begin();
     ll__notify("RELOADING=1\nMONOTONIC_USEC=%lld",
                (long long) ll__mono_ms() * 1000);
     if (check_in_child(err, sizeof(err)) != 0
@@ -530,6 +521,8 @@ begin_stop(int how)
         if (cur_conf == NULL) {
             cur_conf = new_conf;    /* cur points into it */
         } else {
+            /* a reload cut short: a waiting -s reload learns it */
+            ll__status_reload(new_gen, 0, "the server is stopping");
             ll__conf_free(new_conf);
         }
         new_conf = NULL;
@@ -664,12 +657,24 @@ loop_once(void)
     }
 }
 
+/* A start that fails once the log is open: said in the log and on
+ * stderr, where whoever started us looks. */
+static int
+start_failed(ll_conf_t *conf, const char *err)
+{
+    ll__log_core(LL_LOG_ERR, "cannot start: %s", err);
+    if (strcmp(conf->settings.error_log, "stderr") != 0) {
+        fprintf(stderr, "looklook: cannot start: %s\n", err);
+    }
+    ll__conf_free(conf);
+    return 1;
+}
+
 int
 ll__master_run(const char *path)
 {
-    char        err[LL_ERRLEN];
-    FILE       *f;
-    int         pid = 0;
+    char        err[LL_ERRLEN], abs[4096];
+    pid_t       pid;
     ll_conf_t  *conf;
 
     conf_path = path;
@@ -678,18 +683,15 @@ ll__master_run(const char *path)
         fprintf(stderr, "looklook: %s\n", err);
         return 1;
     }
-    f = fopen(conf->settings.pid_file, "r");
-    if (f != NULL) {
-        if (fscanf(f, "%d", &pid) == 1 && pid > 0 && kill(pid, 0) == 0) {
-            fprintf(stderr, "looklook: already running (pid %d, %s)\n", pid,
-                    conf->settings.pid_file);
-            fclose(f);
-            ll__conf_free(conf);
-            return 1;
-        }
-        fclose(f);
+    pid = ll__pid_file_read(conf->settings.pid_file, err, sizeof(err));
+    if (pid > 0 && ll__pid_is_looklook(pid, err, sizeof(err))) {
+        fprintf(stderr, "looklook: already running (pid %d, %s)\n", (int) pid,
+                ll__path_abs(conf->settings.pid_file, abs, sizeof(abs)));
+        ll__conf_free(conf);
+        return 1;
     }
     if (check_in_child(err, sizeof(err)) != 0) {
+        ll__mask_secrets(err, sizeof(err));
         fprintf(stderr, "looklook: %s\n", err);
         ll__conf_free(conf);
         return 1;
@@ -700,15 +702,21 @@ ll__master_run(const char *path)
         return 1;
     }
     ll__log_set(conf->settings.log_level, "master");
-    if (ll__metrics_open(conf->settings.status_file, 1) != 0) {
-        ll__log_core(LL_LOG_WARN, "cannot map status_file %s: %s; no metrics",
-                     conf->settings.status_file, strerror(errno));
+    if (ll__metrics_open(ll__path_abs(conf->settings.status_file, abs,
+                                      sizeof(abs)), 1, err, sizeof(err)) != 0)
+    {
+        return start_failed(conf, err);
     }
-    if (install_signals() != 0 || write_pid_file(conf->settings.pid_file) != 0) {
-        ll__log_core(LL_LOG_ERR, "cannot start: %s", strerror(errno));
-        ll__conf_free(conf);
-        return 1;
+    if (install_signals() != 0) {
+        snprintf(err, sizeof(err), "signals: %s", strerror(errno));
+        return start_failed(conf, err);
     }
+    if (ll__pid_file_write(ll__path_abs(conf->settings.pid_file, abs,
+                                        sizeof(abs)), err, sizeof(err)) != 0)
+    {
+        return start_failed(conf, err);
+    }
+    snprintf(pid_path, sizeof(pid_path), "%s", conf->settings.pid_file);
     cur = conf->settings;   /* for a signal before generation 1 is ready */
     if (ll__st != NULL) {
         ll__st->m.master_pid = (int32_t) getpid();
@@ -724,6 +732,11 @@ ll__master_run(const char *path)
         publish();
     }
     unlink(pid_path);
+    if (ll__st != NULL) {
+        ll__status_master_begin();
+        ll__st->m.master_pid = 0;   /* -s status: not running */
+        ll__status_master_end();
+    }
     ll__log_core(LL_LOG_INFO, "exiting");
     ll__conf_free(cur_conf);
     return cur_gen == 0;    /* generation 1 never came up: a failed start */

@@ -6,6 +6,7 @@
  * must not wedge the others); two workers racing for one name may claim
  * two slots, which the reader adds up.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,7 @@
 #include "ll_status.h"
 
 #define METRICS_MAGIC    0x4c4c4d54U     /* "LLMT" */
-#define METRICS_VERSION  2
+#define METRICS_VERSION  3       /* 3: reloads begun, longer reasons */
 #define METRICS_SLOTS    LL_ROUTE_SLOTS
 #define HIST_BUCKETS     LL_HIST_BUCKETS
 
@@ -47,34 +48,87 @@ ll_status_t            *ll__st;
 #define STATUS_OFFSET  ((sizeof(metrics_file_t) + 4095) & ~(size_t) 4095)
 #define MAPPING_SIZE   (STATUS_OFFSET + sizeof(ll_status_t))
 
+/*
+ * Map the status file: create it (the master, before it forks), or read
+ * one.  The master writes a new file beside the path and renames it over
+ * the old one, so a reader mapping the old file never sees it shrink
+ * (SIGBUS); a reader checks the size and magic before trusting it.
+ */
 int
-ll__metrics_open(const char *path, int create)
+ll__metrics_open(const char *path, int create, char *err, size_t n)
 {
-    int   fd;
+    struct stat  st;
+    char         tmp[4096];
+    int          fd;
+    void        *p;
 
-    fd = open(path, create ? O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC
-                           : O_RDONLY | O_CLOEXEC, 0644);
-    if (fd == -1) {
-        return -1;
-    }
-    if (create && ftruncate(fd, MAPPING_SIZE) != 0) {
-        close(fd);
-        return -1;
-    }
-    mf = mmap(NULL, MAPPING_SIZE,
-              create ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
-    close(fd);
-    if (mf == MAP_FAILED) {
-        mf = NULL;
-        return -1;
-    }
-    ll__st = (ll_status_t *) ((char *) mf + STATUS_OFFSET);
     if (create) {
-        mf->version = METRICS_VERSION;
-        mf->nslots = METRICS_SLOTS;
-        mf->magic = METRICS_MAGIC;
+        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        /* 0644 whatever the umask: only the server writes it */
+        fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd == -1 || ftruncate(fd, MAPPING_SIZE) != 0) {
+            snprintf(err, n, "cannot create status file %s: %s", tmp,
+                     strerror(errno));
+            goto failed;
+        }
+    } else {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd == -1 || fstat(fd, &st) != 0) {
+            snprintf(err, n, "cannot read status file %s: %s", path,
+                     strerror(errno));
+            goto failed;
+        }
+        if (st.st_size < (off_t) MAPPING_SIZE) {
+            snprintf(err, n, "status file %s is %s (%lld bytes): not one a "
+                     "running looklook %s wrote", path,
+                     st.st_size == 0 ? "empty" : "too short",
+                     (long long) st.st_size, LL_VERSION);
+            goto failed;
+        }
     }
+    p = mmap(NULL, MAPPING_SIZE, create ? PROT_READ | PROT_WRITE : PROT_READ,
+             MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+        snprintf(err, n, "cannot map status file %s: %s", path,
+                 strerror(errno));
+        goto failed;
+    }
+    close(fd);
+    fd = -1;
+    if (create) {
+        ((metrics_file_t *) p)->version = METRICS_VERSION;
+        ((metrics_file_t *) p)->nslots = METRICS_SLOTS;
+        ((metrics_file_t *) p)->magic = METRICS_MAGIC;
+        if (rename(tmp, path) != 0) {
+            snprintf(err, n, "cannot create status file %s: %s", path,
+                     strerror(errno));
+            munmap(p, MAPPING_SIZE);
+            goto failed;
+        }
+    } else if (((metrics_file_t *) p)->magic != METRICS_MAGIC
+               || ((metrics_file_t *) p)->version != METRICS_VERSION
+               || ((metrics_file_t *) p)->nslots != METRICS_SLOTS)
+    {
+        snprintf(err, n, "%s is not a looklook %s status file", path,
+                 LL_VERSION);
+        munmap(p, MAPPING_SIZE);
+        goto failed;
+    }
+    if (mf != NULL) {
+        munmap(mf, MAPPING_SIZE);
+    }
+    mf = p;
+    ll__st = (ll_status_t *) ((char *) mf + STATUS_OFFSET);
     return 0;
+
+failed:
+    if (fd != -1) {
+        close(fd);
+    }
+    if (create) {
+        unlink(tmp);
+    }
+    return -1;
 }
 
 ll_metric_t *
@@ -189,15 +243,16 @@ ll__metrics_sum(ll_metric_t *sum)
     return n;
 }
 
+/* The route table of `looklook -s status`, from the open mapping. */
 int
-ll__metrics_print(const char *path, FILE *out)
+ll__metrics_print(FILE *out)
 {
     static ll_metric_t   sum[METRICS_SLOTS];
     ll_metric_t         *s;
     int                  j, n;
     uint64_t             total;
 
-    if (ll__metrics_open(path, 0) != 0 || (n = ll__metrics_sum(sum)) < 0) {
+    if ((n = ll__metrics_sum(sum)) < 0) {
         return -1;
     }
     fprintf(out, "%-56s %9s %9s %8s %8s %8s %8s %8s %8s\n", "route",

@@ -50,6 +50,19 @@ ll__status_gen_reset(unsigned gen)
     __atomic_store_n(&g->gen, gen, __ATOMIC_RELEASE);
 }
 
+/* A reload begins (reads the config): a waiting `looklook -s reload`
+ * knows from nbegun which outcome will be its own. */
+void
+ll__status_reload_begin(void)
+{
+    if (ll__st == NULL) {
+        return;
+    }
+    ll__status_master_begin();
+    ll__st->m.nbegun++;
+    ll__status_master_end();
+}
+
 /* A reload's outcome: the generation it started, and why it failed. */
 void
 ll__status_reload(unsigned gen, int ok, const char *why)
@@ -67,6 +80,7 @@ ll__status_reload(unsigned gen, int ok, const char *why)
     r->ok = ok;
     r->at_ms = ll_now_ms();
     snprintf(r->why, sizeof(r->why), "%s", why ? why : "");
+    ll__mask_secrets(r->why, sizeof(r->why));
     m->nreloads++;
     if (ok) {
         m->reloads_ok++;
@@ -148,6 +162,7 @@ ll__status_health(ll_instance_t *in, int state, const char *why)
     /* the reason first: a reader seeing the new state sees its reason
      * (or, racing a second change, the next one) */
     snprintf(h->reason, sizeof(h->reason), "%s", why ? why : "");
+    ll__mask_secrets(h->reason, sizeof(h->reason));
     h->pid = (int32_t) getpid();
     h->at_ms = ll_now_ms();
     __atomic_store_n(&h->state, (uint32_t) state, __ATOMIC_RELEASE);

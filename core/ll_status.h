@@ -21,6 +21,7 @@
 #define LL_ST_KEY         200
 #define LL_ST_HELP        120
 #define LL_ST_REASON      160
+#define LL_ST_WHY         512     /* a failed reload's reason */
 
 enum { LL_WS_STARTING = 0, LL_WS_READY, LL_WS_RETIRING };
 
@@ -36,7 +37,7 @@ typedef struct {
     uint32_t    gen;            /* the generation it started */
     int32_t     ok;
     int64_t     at_ms;
-    char        why[LL_ST_REASON];
+    char        why[LL_ST_WHY];
 } ll_st_reload_t;
 
 /* written by the master only */
@@ -48,7 +49,10 @@ typedef struct {
     uint32_t        new_generation;
     uint64_t        reloads_ok, reloads_failed, restarts;
     uint32_t        nworkers;   /* all of them, even past LL_ST_WORKERS */
-    uint32_t        nreloads;   /* ever; reload[n % LL_ST_RELOADS] */
+    uint32_t        nreloads;   /* ended, ever; reload[n % LL_ST_RELOADS] */
+    uint32_t        nbegun;     /* begun, ever: reload k (from 1) begins
+                                 * when nbegun becomes k, and ends, in the
+                                 * same order, in reload[(k - 1) % ...] */
     ll_st_worker_t  worker[LL_ST_WORKERS];
     uint32_t        slot_restarts[LL_ST_SLOTS];
     ll_st_reload_t  reload[LL_ST_RELOADS];
@@ -94,5 +98,8 @@ struct ll_status_s {
     ll_st_gen_t     gen[2];
     ll_series_t     series[LL_ST_SERIES];
 };
+
+/* a consistent copy of the master's part (ll_export.c); -1 unmapped */
+int        ll__status_master_copy(ll_st_master_t *m);
 
 #endif /* LL_STATUS_H_INCLUDED */

@@ -176,6 +176,10 @@ ll__check(const char *conf_path, int mode, char *err, size_t n)
     if (conf == NULL) {
         return -1;
     }
+    if (ll__conf_check_paths(conf, err, n) != 0) {
+        ll__conf_free(conf);
+        return -1;
+    }
     c = ll__cycle_create(conf, mode, err, n);
     if (c == NULL) {
         ll__conf_free(conf);

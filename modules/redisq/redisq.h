@@ -183,6 +183,9 @@ void rq_redis_fine(rq_server_t *s);
 
 /* jobs */
 void rq_job_free(rq_job_t *j);
+/* what starts the error_msg of a task archived as undecodable */
+#define RQ_WHY_PREFIX  "redisq: "
+
 /* Decode the stored (id, msg) into j: 0 with j->tm and j->id set; 1 when
  * msg does not decode, lacks type or id, or names another ID than its key
  * (j->id is then a copy of the key's ID, j->raw of msg, j->error says

@@ -88,7 +88,7 @@ rq_job_decode(rq_job_t *j, const redisReply *id, const redisReply *msg)
         j->idlen = strlen(j->id);
         return 0;
     }
-    snprintf(j->error, sizeof(j->error), "redisq: %s", why);
+    snprintf(j->error, sizeof(j->error), RQ_WHY_PREFIX "%s", why);
     j->id = malloc(id->len + 1);
     j->raw = malloc(msg->len + 1);
     if (j->id == NULL || j->raw == NULL) {
@@ -346,7 +346,8 @@ rq_start_job(rq_server_t *s, rq_queue_t *q, const redisReply *id,
     if (rc > 0) {
         j->why = RQ_WHY_UNDECODABLE;
         ll_log(s->in, LL_LOG_ERR, "queue %s: task %.*s: %s; archived",
-               q->k.name, (int) id->len, id->str, j->error);
+               q->k.name, (int) id->len, id->str,
+               j->error + sizeof(RQ_WHY_PREFIX) - 1);
         pthread_mutex_lock(&s->lock);
         rq_job_link(s, j);
         rq_ack_push(s, j, 1);

@@ -62,6 +62,7 @@ typedef struct {
     int                 started;
     bs_conn_t           bs;
     rq_redis_t          redis;
+    pthread_cond_t      cond;           /* done, or stop (with dq->lock) */
 
     /* the job */
     uint64_t            id;
@@ -84,7 +85,8 @@ struct dq_s {
     rq_redis_conf_t     redis_conf;
 
     pthread_mutex_t     lock;       /* below, and every slot's done state */
-    pthread_cond_t      cond;
+    pthread_cond_t      cond;       /* stop, for the slots' naps */
+    pthread_condattr_t  cond_attr;  /* CLOCK_MONOTONIC, for every cond */
     volatile int        stopping;
     int                 health;     /* last set: -1 none */
     int                 redis_down;

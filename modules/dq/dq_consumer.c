@@ -129,7 +129,7 @@ dq_on_done(ll_msg_t *msg, int outcome, const ll_result_t *res, void *arg)
     s->retry_delay_ms = res->retry_delay_ms;
     snprintf(s->error, sizeof(s->error), "%s", res->error);
     s->done = 1;
-    pthread_cond_broadcast(&s->dq->cond);
+    pthread_cond_signal(&s->cond);
     pthread_mutex_unlock(&s->dq->lock);
 }
 
@@ -188,7 +188,7 @@ dq_hold(dq_slot_t *s, int64_t until, int for_done, int64_t touch_ms)
         }
         ts.tv_sec = wake / 1000;
         ts.tv_nsec = (wake % 1000) * 1000000;
-        pthread_cond_timedwait(&dq->cond, &dq->lock, &ts);
+        pthread_cond_timedwait(&s->cond, &dq->lock, &ts);
     }
     pthread_mutex_unlock(&dq->lock);
     return rc;
@@ -432,7 +432,7 @@ dq_slot_main(void *arg)
 int
 dq_consumers_start(dq_t *dq, char *err, size_t errlen)
 {
-    int  i, k, rc;
+    int  i, k, n, rc;
 
     for (i = 0; i < (int) (sizeof(dq->jobs) / sizeof(dq->jobs[0])); i++) {
         dq->jobs[i] = ll_metric(dq->in, LL_METRIC_COUNTER,
@@ -444,30 +444,26 @@ dq_consumers_start(dq_t *dq, char *err, size_t errlen)
     if (!dq->conf->consume) {
         return 0;
     }
-    dq->nslots = dq->nnodes * (int) dq->conf->concurrency;
-    dq->slots = ll_alloc(dq->in, sizeof(dq_slot_t) * (size_t) dq->nslots);
-    if (dq->slots == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
+    n = dq->nnodes * (int) dq->conf->concurrency;     /* slots: dq_init */
+    for (k = 0; k < n; k++) {
+        dq_slot_t  *s = &dq->slots[k];
+
+        s->dq = dq;
+        s->node = &dq->nodes[k / dq->conf->concurrency];
+        pthread_cond_init(&s->cond, &dq->cond_attr);
+        bs_init(&s->bs, dq->conf->connect_timeout_ms);
+        rq_redis_init(&s->redis, &dq->redis_conf);
+        dq->nslots++;
     }
-    for (i = 0, k = 0; i < dq->nnodes; i++) {
-        int  j;
-
-        for (j = 0; j < dq->conf->concurrency; j++, k++) {
-            dq_slot_t  *s = &dq->slots[k];
-
-            s->dq = dq;
-            s->node = &dq->nodes[i];
-            bs_init(&s->bs, dq->conf->connect_timeout_ms);
-            rq_redis_init(&s->redis, &dq->redis_conf);
-            rc = pthread_create(&s->thread, NULL, dq_slot_main, s);
-            if (rc != 0) {
-                snprintf(err, errlen, "pthread_create: %s", strerror(rc));
-                dq_consumers_stop(dq);
-                return -1;
-            }
-            s->started = 1;
+    for (k = 0; k < n; k++) {
+        rc = pthread_create(&dq->slots[k].thread, NULL, dq_slot_main,
+                            &dq->slots[k]);
+        if (rc != 0) {
+            snprintf(err, errlen, "pthread_create: %s", strerror(rc));
+            dq_consumers_stop(dq);
+            return -1;
         }
+        dq->slots[k].started = 1;
     }
     return 0;
 }
@@ -481,6 +477,9 @@ dq_consumers_stop(dq_t *dq)
     pthread_mutex_lock(&dq->lock);
     dq->stopping = 1;
     pthread_cond_broadcast(&dq->cond);
+    for (i = 0; i < dq->nslots; i++) {
+        pthread_cond_signal(&dq->slots[i].cond);
+    }
     pthread_mutex_unlock(&dq->lock);
     for (i = 0; i < dq->nslots; i++) {
         if (dq->slots[i].started) {

@@ -79,7 +79,11 @@ dq_free(void *arg)
         dq_producer_close(&dq->nodes[i]);
         pthread_mutex_destroy(&dq->nodes[i].put_lock);
     }
+    for (i = 0; i < dq->nslots; i++) {
+        pthread_cond_destroy(&dq->slots[i].cond);
+    }
     pthread_cond_destroy(&dq->cond);
+    pthread_condattr_destroy(&dq->cond_attr);
     pthread_mutex_destroy(&dq->lock);
     rq_redis_conf_free(&dq->redis_conf);
 }
@@ -90,7 +94,6 @@ dq_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
 {
     dq_conf_t            *c = conf;
     dq_t                 *dq;
-    pthread_condattr_t    ca;
     const ll_conf_node_t *e;
     dq_node_conf_t        nc;
     int                   i, j, n;
@@ -104,16 +107,25 @@ dq_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
     dq->conf = c;
     dq->health = -1;
     pthread_mutex_init(&dq->lock, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&dq->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    pthread_condattr_init(&dq->cond_attr);
+    pthread_condattr_setclock(&dq->cond_attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&dq->cond, &dq->cond_attr);
+    /* the slots before the cleanup that reads them: cleanups run last
+     * added first */
+    n = ll_conf_count(c->beanstalks);
+    if (c->consume && n > 0 && n <= DQ_MAX_NODES) {
+        dq->slots = ll_alloc(in, sizeof(dq_slot_t) * (size_t) n
+                                 * (size_t) c->concurrency);
+        if (dq->slots == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
     if (ll_cleanup_add(in, dq_free, dq) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
 
-    n = ll_conf_count(c->beanstalks);
     if (n <= 0 || n > DQ_MAX_NODES) {
         return ll_setting_error(in, err, errlen, "beanstalks", "beanstalks: "
                                 "1 to %d nodes, ( { endpoint = \"host:port\"; "

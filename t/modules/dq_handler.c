@@ -7,7 +7,7 @@
  *   gate=PATH                  answer unavailable while PATH exists
  *   send=TEXT                  produce TEXT through ll_send(.., to, ..),
  *   after=MS | at=UNIX_MS      with option delay, or process_at
- * Every call appends a line to the file `record`:
+ * Every call appends a line to the file `record` ("-": none):
  *   <start ms> <id> <type> <attempt> <max_retry> <due ms> <payload>
  * and every send one line "sent <outcome> <reason> <res.id or error>".
  */
@@ -42,7 +42,7 @@ dqh_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
 static void
 dqh_append(const char *path, const char *line)
 {
-    FILE  *f = fopen(path, "a");
+    FILE  *f = strcmp(path, "-") == 0 ? NULL : fopen(path, "a");
 
     if (f != NULL) {
         fprintf(f, "%s\n", line);

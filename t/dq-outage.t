@@ -49,8 +49,8 @@ sub empty {
 # --- a node killed and started again on its binlog: nothing lost ---------
 $b[0]->put('t', wrap("a-$_", 2), delay => 2) for 1 .. 10;
 $b[1]->put('t', wrap("b-$_", 2), delay => 2) for 1 .. 10;
-$b[1]->kill;
 my $mark = $ll->log_size;
+$b[1]->kill;
 ok($ll->wait_log(qr/beanstalkd \Q$e1\E: .*(refused|closed)/, 10, from => $mark),
    'the lost node is logged');
 ok(ll_wait_until(sub { (grep { runs("a-$_") } 1 .. 10) == 10 }, 15),

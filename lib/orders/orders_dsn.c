@@ -45,42 +45,16 @@ orders_unescape(const char *s, size_t n)
 }
 
 
-const char *
-orders_dsn_mask(const char *url, char *buf, size_t len)
-{
-    const char  *p, *end, *at, *colon;
-
-    p = strstr(url, "://");
-    if (p == NULL) {
-        snprintf(buf, len, "%s", url);
-        return buf;
-    }
-    p += 3;
-    end = strchr(p, '/');
-    at = end != NULL ? memrchr(p, '@', (size_t) (end - p)) : NULL;
-    if (at == NULL) {
-        at = strrchr(p, '@');       /* a '/' in the password: mask more */
-    }
-    colon = at != NULL ? memchr(p, ':', (size_t) (at - p)) : NULL;
-    if (colon == NULL) {
-        snprintf(buf, len, "%s", url);
-    } else {
-        snprintf(buf, len, "%.*s***%s", (int) (colon + 1 - url), url, at);
-    }
-    return buf;
-}
-
-
 int
 orders_dsn_parse(orders_dsn_t *d, const char *raw, char *err, size_t errlen)
 {
-    const char  *p, *at, *colon, *slash, *q, *hostend, *url;
-    char        *end, shown[512];
+    const char  *p, *at, *colon, *slash, *q, *hostend;
+    char        *end;
     long         port;
 
     memset(d, 0, sizeof(*d));
-    /* errors show the URL without its password */
-    url = raw != NULL ? orders_dsn_mask(raw, shown, sizeof(shown)) : NULL;
+    /* errors quote the URL as given: whoever shows them masks its
+     * password (the core's log and -t, looklook-cli's errors) */
     if (raw == NULL || *raw == '\0') {
         snprintf(err, errlen, "db: empty; expected sqlite:PATH or "
                  "mysql://user:pass@host:port/db");
@@ -93,7 +67,7 @@ orders_dsn_parse(orders_dsn_t *d, const char *raw, char *err, size_t errlen)
             p += 2;                 /* sqlite:///abs/path and sqlite://rel */
         }
         if (*p == '\0') {
-            snprintf(err, errlen, "db \"%s\": no file after sqlite:", url);
+            snprintf(err, errlen, "db \"%s\": no file after sqlite:", raw);
             return -1;
         }
         d->kind = ORDERS_SQLITE;
@@ -110,7 +84,7 @@ orders_dsn_parse(orders_dsn_t *d, const char *raw, char *err, size_t errlen)
         p = raw + 10;
     } else {
         snprintf(err, errlen, "db \"%s\": expected sqlite:PATH or "
-                 "mysql://user:pass@host:port/db", url);
+                 "mysql://user:pass@host:port/db", raw);
         return -1;
     }
     d->kind = ORDERS_MYSQL;
@@ -119,13 +93,13 @@ orders_dsn_parse(orders_dsn_t *d, const char *raw, char *err, size_t errlen)
     slash = strchr(p, '/');
     if (slash == NULL) {
         snprintf(err, errlen, "db \"%s\": no database name (.../looklook_order)",
-                 url);
+                 raw);
         return -1;
     }
     at = memrchr(p, '@', (size_t) (slash - p));
     if (at == NULL) {
         snprintf(err, errlen, "db \"%s\": no user (mysql://user:pass@host/db)",
-                 url);
+                 raw);
         return -1;
     }
     colon = memchr(p, ':', (size_t) (at - p));
@@ -158,7 +132,7 @@ orders_dsn_parse(orders_dsn_t *d, const char *raw, char *err, size_t errlen)
         errno = 0;
         port = strtol(colon + 1, &end, 10);
         if (errno != 0 || end != slash || port < 1 || port > 65535) {
-            snprintf(err, errlen, "db \"%s\": bad port", url);
+            snprintf(err, errlen, "db \"%s\": bad port", raw);
             goto fail;
         }
         d->port = (int) port;
@@ -171,13 +145,13 @@ orders_dsn_parse(orders_dsn_t *d, const char *raw, char *err, size_t errlen)
         goto nomem;
     }
     if (d->dbname[0] == '\0') {
-        snprintf(err, errlen, "db \"%s\": no database name", url);
+        snprintf(err, errlen, "db \"%s\": no database name", raw);
         goto fail;
     }
     if (q != NULL) {
         if (strncmp(q, "?socket=", 8) != 0 || q[8] != '/') {
             snprintf(err, errlen, "db \"%s\": only \"?socket=/path\" may "
-                     "follow the database name", url);
+                     "follow the database name", raw);
             goto fail;
         }
         d->socket = strdup(q + 8);

@@ -41,9 +41,6 @@ typedef struct {
 int orders_dsn_parse(orders_dsn_t *d, const char *url, char *err,
     size_t errlen);
 void orders_dsn_free(orders_dsn_t *d);
-/* url for messages: a password between "user:" and '@' becomes ***.
- * Returns buf.  @locality any thread */
-const char *orders_dsn_mask(const char *url, char *buf, size_t len);
 
 /* ---- the 31 columns -------------------------------------------------- */
 

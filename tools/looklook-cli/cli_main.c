@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ll_auto_config.h"
+#include "../../core/ll_mask.h"
 #include "cli.h"
 
 static const struct {
@@ -37,12 +38,14 @@ int
 cli_error(const char *fmt, ...)
 {
     va_list ap;
+    char    text[4096];
 
-    fputs("looklook-cli: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    /* a URL given with -u, --db or in looklook.conf keeps its password */
+    ll__mask_secrets(text, sizeof(text));
+    fprintf(stderr, "looklook-cli: %s\n", text);
     return 1;
 }
 

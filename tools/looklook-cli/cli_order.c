@@ -181,10 +181,7 @@ cli_store_open(cli_ctx_t *ctx, cli_store_t *cs, const char *db)
     if (orders_store_new(&cs->store, &cs->conf, err, sizeof(err)) != 0
         || orders_store_open(cs->store, &down, err, sizeof(err)) != 0)
     {
-        char  shown[512];
-
-        cli_error("%s: %s", orders_dsn_mask(cs->db, shown, sizeof(shown)),
-                  err);
+        cli_error("%s: %s", cs->db, err);
         orders_store_free(cs->store);
         free(cs->db);
         return 1;

@@ -208,7 +208,9 @@ rq_queue_pause(rq_redis_t *r, const char *q, int pause, char *err,
     rq_keys_t    k;
     int          rc = 0;
 
-    if (rq_known_queue(r, q, &k, err, errlen) != 0) {
+    /* as asynq: a queue may be paused before anything was enqueued */
+    if (rq_keys_init(&k, q) != 0) {
+        snprintf(err, errlen, "invalid queue name \"%s\"", q);
         return -1;
     }
     rep = pause ? rq_redis_cmd(r, "SETNX %s %lld", k.paused,
@@ -573,11 +575,52 @@ rq_task_op_all(rq_redis_t *r, const char *q, const char *state, int op,
 
 
 int
-rq_task_cancel(rq_redis_t *r, const char *id, char *err, size_t errlen)
+rq_task_cancel(rq_redis_t *r, const char *q, const char *id, char *err,
+    size_t errlen)
 {
     redisReply  *rep;
+    rq_keys_t    k;
+    char       **names = NULL, *one = (char *) q, state[16] = "";
+    char         where[RQ_QNAME_MAX + 1] = "";
+    size_t       n = 1, i;
     int          rc = 0;
 
+    /* the PUBLISH is answered by nobody: find the task first */
+    if (q == NULL && rq_queue_names(r, &names, &n, err, errlen) != 0) {
+        return -1;
+    }
+    for (i = 0; i < n && state[0] == '\0'; i++) {
+        if (rq_keys_init(&k, q != NULL ? one : names[i]) != 0) {
+            continue;
+        }
+        rep = rq_redis_cmd(r, "HGET %s%s state", k.task_prefix, id);
+        if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+            rc = rq_ierr(err, errlen, r, rep);
+            freeReplyObject(rep);
+            rq_names_free(names, q == NULL ? n : 0);
+            return rc;
+        }
+        if (rep->type == REDIS_REPLY_STRING) {
+            snprintf(state, sizeof(state), "%s", rep->str);
+            snprintf(where, sizeof(where), "%s", k.name);
+        }
+        freeReplyObject(rep);
+    }
+    rq_names_free(names, q == NULL ? n : 0);
+    if (state[0] == '\0') {
+        if (q != NULL) {
+            snprintf(err, errlen, "task \"%s\" not found in queue \"%s\"", id,
+                     q);
+        } else {
+            snprintf(err, errlen, "task \"%s\" not found", id);
+        }
+        return -1;
+    }
+    if (strcmp(state, "active") != 0) {
+        snprintf(err, errlen, "task \"%s\" in queue \"%s\" is %s, not running: "
+                 "nothing to cancel", id, where, state);
+        return -1;
+    }
     rep = rq_redis_cmd(r, "PUBLISH asynq:cancel %s", id);
     if (rep == NULL || rep->type != REDIS_REPLY_INTEGER) {
         rc = rq_ierr(err, errlen, r, rep);

@@ -48,7 +48,8 @@ void rq_names_free(char **names, size_t n);
 int rq_queue_info(rq_redis_t *r, const char *q, rq_queue_info_t *qi,
     char *err, size_t errlen);
 
-/* SETNX / DEL asynq:{q}:paused. */
+/* SETNX / DEL asynq:{q}:paused; q need not be known yet (as asynq: an
+ * operator pauses a queue before deploying what fills it). */
 int rq_queue_pause(rq_redis_t *r, const char *q, int pause, char *err,
     size_t errlen);
 
@@ -72,8 +73,10 @@ int rq_task_op(rq_redis_t *r, const char *q, const char *id, int op,
 int rq_task_op_all(rq_redis_t *r, const char *q, const char *state, int op,
     size_t *done, char *err, size_t errlen);
 
-/* Ask the server running task id to cancel it (asynq's PUBLISH on
- * asynq:cancel; a task no server runs is left as it is). */
-int rq_task_cancel(rq_redis_t *r, const char *id, char *err, size_t errlen);
+/* Ask the server running task id (in queue q, or NULL: any queue) to
+ * cancel it (asynq's PUBLISH on asynq:cancel).  A task that is not found,
+ * or not active, is an error: nobody would answer. */
+int rq_task_cancel(rq_redis_t *r, const char *q, const char *id, char *err,
+    size_t errlen);
 
 #endif /* RQ_INSPECT_H_INCLUDED */

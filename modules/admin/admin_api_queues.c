@@ -282,7 +282,7 @@ admin_post_queue(const admin_req_t *req, admin_resp_t *resp)
         rc = rq_task_op_all(r, p.part[0], p.part[2], op, &done, err,
                             sizeof(err));
     } else if (strcmp(p.part[3], "cancel") == 0) {
-        rc = rq_task_cancel(r, p.part[2], err, sizeof(err));
+        rc = rq_task_cancel(r, p.part[0], p.part[2], err, sizeof(err));
     } else {
         rc = rq_task_op(r, p.part[0], p.part[2], op, err, sizeof(err));
     }

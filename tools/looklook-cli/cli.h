@@ -32,7 +32,10 @@ struct config_setting_t *cli_conf_setting(cli_ctx_t *ctx, const char *module,
 /* Options' values (cli_task.c): a duration ("1h30m", "500ms", "45s",
  * "2d", bare number = seconds), a time (Unix seconds "1764088200.250" or
  * RFC 3339 "2026-11-25T16:30:00Z", "...+08:00", no zone = local time),
- * both in ms.  0, or -1 if malformed. */
+ * both in ms.  0, or -1 if malformed or beyond CLI_MS_MAX (refused, never
+ * cut). */
+#define CLI_MS_MAX  253402300800000.0   /* year 10000, Unix ms */
+
 int cli_duration(const char *s, int64_t *ms);
 int cli_time(const char *s, int64_t *ms);
 

@@ -143,14 +143,26 @@ main(int argc, char **argv)
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             ctx.json = 1;
-        } else if ((strcmp(argv[i], "-u") == 0 || strcmp(argv[i], "--uri") == 0)
-                   && i + 1 < argc)
+        } else if (strcmp(argv[i], "-u") == 0 || strcmp(argv[i], "--uri") == 0
+                   || strcmp(argv[i], "-c") == 0)
         {
-            ctx.redis_url = argv[++i];
+            /* no value, or an empty one, is a mistake: never fall back
+             * silently to the default Redis */
+            if (i + 1 == argc || argv[i + 1][0] == '\0') {
+                free(rest);
+                cli_error("%s needs a value", argv[i]);
+                return 2;
+            }
+            *(strcmp(argv[i], "-c") == 0 ? &ctx.conf_path
+                                         : &ctx.redis_url) = argv[i + 1];
+            i++;
         } else if (strncmp(argv[i], "--uri=", 6) == 0) {
+            if (argv[i][6] == '\0') {
+                free(rest);
+                cli_error("--uri needs a value");
+                return 2;
+            }
             ctx.redis_url = argv[i] + 6;
-        } else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-            ctx.conf_path = argv[++i];
         } else if (n == 0 && (strcmp(argv[i], "-h") == 0
                               || strcmp(argv[i], "--help") == 0))
         {

@@ -42,7 +42,7 @@ static const char  cli_task_usage[] =
     "archived|completed [--page N] [--size N]\n"
     "       task inspect --queue Q --id ID\n"
     "       task run|archive|delete --queue Q (--id ID | --all --state S)\n"
-    "       task cancel --id ID\n"
+    "       task cancel --id ID [--queue Q]\n"
     "       task enqueue TYPE [PAYLOAD] [--queue Q] [--in D | --at TIME]"
     " [--retry N]\n"
     "            [--timeout D] [--deadline TIME] [--unique D] [--retention D]"
@@ -91,6 +91,9 @@ cli_duration(const char *s, int64_t *ms)
             return -1;
         }
     }
+    if (!(total <= CLI_MS_MAX)) {
+        return -1;
+    }
     *ms = (int64_t) total;
     return 0;
 }
@@ -109,6 +112,9 @@ cli_time(const char *s, int64_t *ms)
     errno = 0;
     v = strtod(s, &end);
     if (end != s && *end == '\0' && errno == 0 && strchr(s, '-') == NULL) {
+        if (!(v * 1000 <= CLI_MS_MAX)) {
+            return -1;
+        }
         *ms = (int64_t) (v * 1000);
         return 0;
     }
@@ -415,7 +421,7 @@ cli_task_cancel(rq_redis_t *r, cli_ctx_t *ctx, cli_task_opts_t *o)
         cli_error("task cancel needs --id ID");
         return 2;
     }
-    if (rq_task_cancel(r, o->id, err, sizeof(err)) != 0) {
+    if (rq_task_cancel(r, o->queue, o->id, err, sizeof(err)) != 0) {
         return cli_error("%s", err);
     }
     if (!ctx->json) {
@@ -469,17 +475,26 @@ cli_json_task(cJSON *j, ll_msg_t *m, rq_opts_t *ro, const char *queue,
 #undef CLI_STR
     f = cJSON_GetObjectItemCaseSensitive(j, "retry");
     if (f != NULL) {
-        if (!cJSON_IsNumber(f) || f->valuedouble < 0) {
-            *why = "\"retry\" must be a number >= 0";
+        /* asynq's retry is an int32: anything else is refused, not cut */
+        if (!cJSON_IsNumber(f) || !(f->valuedouble >= 0)
+            || f->valuedouble > 2147483647.0
+            || f->valuedouble != (double) (int64_t) f->valuedouble)
+        {
+            *why = "\"retry\" must be a whole number from 0 to 2147483647";
             return -1;
         }
-        m->max_retry = f->valueint;
+        m->max_retry = (int) f->valuedouble;
     }
 #define CLI_DUR(key, parse, dst)                                            \
     f = cJSON_GetObjectItemCaseSensitive(j, key);                           \
     if (f != NULL) {                                                        \
-        if (cJSON_IsNumber(f)) {                                            \
+        if (cJSON_IsNumber(f) && f->valuedouble >= 0                       \
+            && f->valuedouble * 1000 <= CLI_MS_MAX)                         \
+        {                                                                   \
             ms = (int64_t) (f->valuedouble * 1000);                         \
+        } else if (cJSON_IsNumber(f)) {                                     \
+            *why = "bad \"" key "\": out of range";                         \
+            return -1;                                                      \
         } else if (!cJSON_IsString(f) || parse(f->valuestring, &ms) != 0) { \
             *why = "bad \"" key "\"";                                       \
             return -1;                                                      \
@@ -524,6 +539,24 @@ cli_json_task(cJSON *j, ll_msg_t *m, rq_opts_t *ro, const char *queue,
 }
 
 
+/* Whether the JSON text has a \u0000 escape: cJSON's strings end at a
+ * NUL, so a queue, type, ID or payload holding one would be cut. */
+static int
+cli_json_nul(const char *s)
+{
+    for ( ; *s != '\0'; s++) {
+        if (*s != '\\' || s[1] == '\0') {
+            continue;
+        }
+        s++;        /* the escaped character; \\ is skipped whole */
+        if (*s == 'u' && strncmp(s + 1, "0000", 4) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+
 /* One batch of --file lines: parse, enqueue pipelined, report. */
 static int
 cli_enqueue_batch(rq_redis_t *r, cli_ctx_t *ctx, const char *queue,
@@ -553,6 +586,11 @@ cli_enqueue_batch(rq_redis_t *r, cli_ctx_t *ctx, const char *queue,
     for (i = 0; i < n; i++) {
         js[k] = cJSON_Parse(lines[i]);
         why = "not valid JSON";
+        if (js[k] != NULL && cli_json_nul(lines[i])) {
+            cJSON_Delete(js[k]);
+            js[k] = NULL;
+            why = "a string holds a NUL byte (\\u0000), which would cut it";
+        }
         if (js[k] == NULL
             || cli_json_task(js[k], &m[k], &ro[k], queue, &hd[k], &pb[k],
                              &why) != 0)

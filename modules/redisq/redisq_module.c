@@ -34,7 +34,9 @@ static const ll_conf_field_t  rq_schema[] = {
           "tasks run at the same time by each worker process"),
     LL_SET_NODE(rq_conf_t, queues, "queues", 0,
                 "queues served and their priorities: { critical = 6; "
-                "default = 3; } (default { default = 1; })"),
+                "default = 3; }, or for any asynq queue name ( { name = "
+                "\"email:send\"; weight = 3; }, ... ) (default "
+                "{ default = 1; })"),
     LL_SET_BOOL(rq_conf_t, strict_priority, "strict_priority", 0, "false",
                 "serve lower-priority queues only when higher ones are empty"),
     R_INT("dequeue_batch", "100", dequeue_batch, 1, 1000,
@@ -75,12 +77,32 @@ rq_prio_cmp(const void *a, const void *b)
 }
 
 
-/* Read the queues group into s->queues (sorted, highest priority first). */
+/* The served queue named q, or NULL. */
+static rq_queue_t *
+rq_served(rq_server_t *s, const char *q)
+{
+    int  i;
+
+    for (i = 0; i < s->nqueues; i++) {
+        if (strcmp(s->queues[i].k.name, q) == 0) {
+            return &s->queues[i];
+        }
+    }
+    return NULL;
+}
+
+
+/*
+ * Read the queues into s->queues (sorted, highest priority first), from
+ * either form:
+ *   queues = { critical = 6; low = 1; };            (names libconfig allows)
+ *   queues = ( { name = "email:send"; weight = 3; }, ... );  (any name)
+ */
 static int
 rq_init_queues(rq_server_t *s, const ll_conf_node_t *node, char *err,
     size_t errlen)
 {
-    const ll_conf_node_t  *e;
+    const ll_conf_node_t  *e, *nm, *w;
     const char            *name;
     int64_t                prio;
     int                    i, n;
@@ -89,10 +111,23 @@ rq_init_queues(rq_server_t *s, const ll_conf_node_t *node, char *err,
     for (i = 0; i < n; i++) {
         e = ll_conf_at(node, i);
         name = ll_conf_key(e);
-        if (name == NULL || ll_conf_int(e, &prio) != 0) {
-            return ll_conf_error(s->in, err, errlen, e, "queues: expected "
-                                 "{ name = priority; ... } with integer "
-                                 "priorities");
+        if (name != NULL) {
+            if (ll_conf_int(e, &prio) != 0) {
+                return ll_conf_error(s->in, err, errlen, e, "queues: expected "
+                                     "{ name = priority; ... } with integer "
+                                     "priorities");
+            }
+        } else {
+            nm = ll_conf_get(e, "name");
+            w = ll_conf_get(e, "weight");
+            name = nm ? ll_conf_str(nm) : NULL;
+            if (name == NULL || w == NULL || ll_conf_int(w, &prio) != 0
+                || ll_conf_count(e) != 2)
+            {
+                return ll_conf_error(s->in, err, errlen, e, "queues: expected "
+                                     "( { name = \"queue\"; weight = N; }, "
+                                     "... ) with integer weights");
+            }
         }
         if (prio <= 0) {
             continue;   /* as asynq: non-positive priorities are dropped */
@@ -104,6 +139,10 @@ rq_init_queues(rq_server_t *s, const ll_conf_node_t *node, char *err,
         if (rq_keys_init(&s->queues[s->nqueues].k, name) != 0) {
             return ll_conf_error(s->in, err, errlen, e, "queues: invalid queue "
                                  "name \"%s\"", name);
+        }
+        if (rq_served(s, name) != NULL) {
+            return ll_conf_error(s->in, err, errlen, e, "queues: \"%s\" "
+                                 "given twice", name);
         }
         s->queues[s->nqueues].priority = prio > 1000000 ? 1000000 : (int) prio;
         s->total_priority += s->queues[s->nqueues].priority;
@@ -417,21 +456,6 @@ rq_fini(ll_instance_t *in)
         rq_server_free(s);
         ll_set_data(in, NULL);
     }
-}
-
-
-/* The served queue named q, or NULL. */
-static rq_queue_t *
-rq_served(rq_server_t *s, const char *q)
-{
-    int  i;
-
-    for (i = 0; i < s->nqueues; i++) {
-        if (strcmp(s->queues[i].k.name, q) == 0) {
-            return &s->queues[i];
-        }
-    }
-    return NULL;
 }
 
 

@@ -623,6 +623,9 @@ ll__conf_load(const char *path, char *err, size_t n)
         return NULL;
     }
     config_init(&c->cfg);
+    if (ll__conf_includes_check(path, NULL, err, n) != 0) {
+        goto failed;
+    }
     if (config_read_file(&c->cfg, path) != CONFIG_TRUE) {
         if (config_error_type(&c->cfg) == CONFIG_ERR_FILE_IO) {
             snprintf(err, n, "%s: cannot read: %s", path, strerror(errno));

@@ -14,6 +14,7 @@
 
 #include <looklook/looklook.h>
 #include "ll_auto_config.h"
+#include "ll_include.h"
 #include "ll_mask.h"
 
 #define LL_ERRLEN  1024

@@ -5,11 +5,13 @@
  * --json (machine output), -h / --help, -V / --version.
  */
 #include <libconfig.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ll_auto_config.h"
+#include "../../core/ll_include.h"
 #include "../../core/ll_mask.h"
 #include "cli.h"
 
@@ -60,7 +62,20 @@ cli_conf_setting(cli_ctx_t *ctx, const char *module, const char *key)
         return NULL;
     }
     if (!conf_loaded) {
+        char  err[4096], dir[4096];
+
+        /* relative @include names start from the config's folder, as
+         * for looklook */
+        snprintf(dir, sizeof(dir), "%s", ctx->conf_path);
+        dirname(dir);
         config_init(&conf);
+        config_set_include_dir(&conf, dir);
+        if (ll__conf_includes_check(ctx->conf_path, dir, err, sizeof(err))
+            != 0)
+        {
+            cli_error("%s", err);
+            exit(1);
+        }
         if (config_read_file(&conf, ctx->conf_path) != CONFIG_TRUE) {
             cli_error("%s:%d: %s", ctx->conf_path, config_error_line(&conf),
                       config_error_text(&conf));

@@ -2,8 +2,12 @@
 # Core engine figures (printed, never asserted), with the test fixtures:
 #
 #   core_bench.pl startup   exec to "generation 1 ready", five modules
-#   core_bench.pl reload    HUP to the first message handled by the new
-#                           generation
+#   core_bench.pl reload    `looklook -s reload` (HUP to "reload ok": the
+#                           new generation ready, the old one told to go)
+#                           with redisq and 2 workers under a stream of
+#                           tasks, as users run it; then HUP to the first
+#                           message of the new generation with the test
+#                           fixtures alone (the core's own share)
 #   core_bench.pl rss       idle RSS of the master and of a worker
 #
 # LL_OBJS names the build dir (its t/*.so fixtures must be built:
@@ -11,6 +15,7 @@
 
 use strict;
 use warnings;
+use POSIX ();
 use Time::HiRes qw(time sleep);
 use LL::Test;
 
@@ -51,6 +56,16 @@ sub stats {
         $v[$#v / 2], $unit, $v[0], $v[-1], scalar @v;
 }
 
+# p50 and p99 (nearest rank) of @v
+sub pct {
+    my ($name, $unit, @v) = @_;
+    @v = sort { $a <=> $b } @v;
+    my $rank = sub { $v[ int($_[0] * @v + 0.999999) - 1 ] };
+    printf "%-44s p50 %7.1f %s  p99 %7.1f %s  min %7.1f  max %7.1f  (n=%d)\n",
+        $name, $rank->(0.5), $unit, $rank->(0.99), $unit, $v[0], $v[-1],
+        scalar @v;
+}
+
 # ll_wait_until polls every 20 ms: too coarse for these figures.
 sub wait_fine {
     my ($cond, $timeout) = @_;
@@ -85,20 +100,58 @@ if ($mode eq 'startup') {
         stats("start to ready, 5 modules, $w worker(s)", 'ms', @ms);
     }
 } elsif ($mode eq 'reload') {
+    require LL::Redis;
+    require LL::Asynq;
+    my $redis = LL::Redis->start;
+    my $rq = LL::Test::Server->new(conf => LL::Asynq::redisq_conf(
+        url => $redis->url, workers => 2, shutdown_timeout => 5,
+        redisq => 'concurrency = 10;', record => '-'));
+    $rq->start or die "redisq not ready:\n" . $rq->log;
+    # a stream of short tasks (5 ms each) through every reload
+    my $feeder = fork // die "fork: $!";
+    if (!$feeder) {
+        open STDOUT, '>', '/dev/null';
+        my $line = qq({"type":"bench","payload":"sleep=5"}\n) x 50;
+        for (;;) {
+            open my $p, '|-', ll_bin('looklook-cli'), '-u', $redis->url,
+                 'task', 'enqueue', '--file', '-'
+                or POSIX::_exit(1);
+            print $p $line;
+            close $p;
+            sleep 0.1;
+        }
+    }
+    my (@ms, @gone);
+    for my $gen (2 .. $runs + 1) {
+        my $t0 = time;
+        my ($rc, $out) = ll_run(ll_bin(), '-c', $rq->conf_path, '-s', 'reload');
+        push @ms, (time - $t0) * 1000;
+        $out eq "reload ok, generation $gen\n" or die "reload: $out";
+        # the old generation finishes its tasks and leaves
+        wait_fine(sub { my @w = $rq->workers; @w == 2 }, 10);
+        push @gone, (time - $t0) * 1000;
+    }
+    kill 'KILL', $feeder;
+    waitpid $feeder, 0;
+    pct('-s reload, redisq + 2 workers, tasks flowing', 'ms', @ms);
+    pct('  HUP to the old generation gone', 'ms', @gone);
+    $rq->stop;
+    $redis->stop;
+
     my $ll = LL::Test::Server->new(conf => five(count => 0, interval => '1ms'));
     $ll->start or die "not ready:\n" . $ll->log;
     my $out = $ll->dir . '/out.txt';
-    my @ms;
+    my @hup;
     for my $gen (2 .. $runs + 1) {
         my $t0 = time;
         $ll->signal('HUP');
         wait_fine(sub { ll_slurp($out) =~ / gen=$gen / }, 10)
             or die "generation $gen does not serve:\n" . $ll->log;
-        push @ms, (time - $t0) * 1000;
+        push @hup, (time - $t0) * 1000;
         # let the old generation finish leaving before the next HUP
         LL::Test::ll_wait_until(sub { my @w = $ll->workers; @w == 1 }, 10);
     }
-    stats('HUP to the new generation serving', 'ms', @ms);
+    pct('HUP to first message, fixtures, 1 worker', 'ms', @hup);
     $ll->stop;
 } elsif ($mode eq 'rss') {
     my $ll = LL::Test::Server->new(conf => five(count => 1));

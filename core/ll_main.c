@@ -239,7 +239,7 @@ reload_and_wait(const ll_conf_t *conf, pid_t pid)
 {
     ll_st_master_t        *m = malloc(sizeof(*m));
     const ll_st_reload_t  *r;
-    struct timespec        tick = { 0, 20 * 1000000 };
+    struct timespec        tick = { 0, 5 * 1000000 };
     char                   err[LL_ERRLEN];
     uint32_t               mine;
     int64_t                bound, until;

@@ -60,6 +60,9 @@ typedef struct {
     int64_t                 held;           /* tick claimed, not recorded,
                                              * or -1 */
     size_t                  heap;           /* index in cron_t.heap */
+
+    /* its series (cron_metrics.c) */
+    ll_series_t            *m_fires, *m_misfires, *m_late, *m_last;
 } cron_entry_t;
 
 typedef struct {
@@ -88,6 +91,7 @@ typedef struct {
     int                     leader;
     int64_t                 lead_at_ms;     /* next leadership heartbeat */
     int64_t                 runq_at_ms;     /* next run-request poll */
+    int                     healthy;        /* Redis answered; -1 unknown */
 } cron_t;
 
 /* A takeover of an abandoned claim is allowed this long after its lease
@@ -99,6 +103,13 @@ typedef struct {
 /* Start / stop the scheduler thread.  @locality worker main thread */
 int  cron_sched_start(cron_t *cr, char *err, size_t errlen);
 void cron_sched_stop(cron_t *cr);
+
+/* ---- cron_metrics.c: series and health -------------------------------- */
+
+void cron_metrics_init(cron_t *cr);
+void cron_metrics_fired(cron_entry_t *e, int64_t tick, int64_t late_us);
+void cron_metrics_missed(cron_t *cr, cron_entry_t *e, int all);
+void cron_health(cron_t *cr);
 
 /* ---- cron_store.c: the Redis side -------------------------------------- */
 

@@ -358,6 +358,7 @@ cron_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
 static int
 cron_start(ll_instance_t *in, char *err, size_t errlen)
 {
+    cron_metrics_init(ll_get_data(in));
     return cron_sched_start(ll_get_data(in), err, errlen);
 }
 

@@ -249,7 +249,7 @@ cron_fire(cron_t *cr, cron_entry_t *e, int64_t tick, int64_t claimed_ms)
 {
     struct timespec  ts;
     char             id[160];
-    int64_t          now = ll_now_ms();
+    int64_t          now = ll_now_ms(), late_us;
     int              enqueued, rc;
 
     if (now - claimed_ms >= cr->conf->lease_ms) {
@@ -270,6 +270,7 @@ cron_fire(cron_t *cr, cron_entry_t *e, int64_t tick, int64_t claimed_ms)
         if (rc == 1) {
             cron_dispatch(cr, e, id);
         }
+        enqueued = rc == 1;
     } else {
         if (cron_enqueue(cr, e, id, &enqueued) == FIRE_RETRY) {
             return FIRE_RETRY;
@@ -281,9 +282,12 @@ cron_fire(cron_t *cr, cron_entry_t *e, int64_t tick, int64_t claimed_ms)
             return FIRE_RETRY;
         }
     }
+    late_us = (ts.tv_sec - tick) * 1000000 + ts.tv_nsec / 1000;
     ll_log(cr->in, LL_LOG_DEBUG, "entry %s: fired %s, %lld us after its tick",
-           e->id, id, (long long) ((ts.tv_sec - tick) * 1000000
-                                   + ts.tv_nsec / 1000));
+           e->id, id, (long long) late_us);
+    if (enqueued) {     /* not a takeover of a tick fired already */
+        cron_metrics_fired(e, tick, late_us);
+    }
     return FIRE_OK;
 }
 
@@ -313,6 +317,7 @@ cron_due_tick(cron_t *cr, cron_entry_t *e, int64_t now_ms)
     if (last_missed == CRON_NEVER || last_missed < t) {
         last_missed = t;
     }
+    cron_metrics_missed(cr, e, 0);
     if (e->fire_once) {
         ll_log(cr->in, LL_LOG_INFO, "entry %s: missed ticks %lld..%lld, "
                "firing %lld once (misfire = \"once\")", e->id, (long long) t,
@@ -343,6 +348,7 @@ cron_handle_claim(cron_t *cr, cron_entry_t *e, const cron_claim_t *c,
                "instance that stopped more than %d s before anyone could take "
                "it over: given up", e->id, (long long) c->gave_up,
                CRON_TAKEOVER_MS / 1000);
+        cron_metrics_missed(cr, e, 1);
     }
     switch (c->code) {
     case CRON_GO:
@@ -443,6 +449,7 @@ cron_load_cursors(cron_t *cr)
         return -1;
     }
     while (cron_store_watermarks(cr, fired) != 0) {
+        cron_health(cr);
         if (!logged++) {
             ll_log(cr->in, LL_LOG_ERR, "cannot read the entries' state: %s; "
                    "retrying", cr->r.err);
@@ -551,6 +558,7 @@ cron_thread(void *arg)
                 cron_run_requests(cr);
                 cr->runq_at_ms = now + CRON_RUNQ_MS;
             }
+            cron_health(cr);
         }
     }
     /* give back what we hold, so another instance goes on at once */

@@ -70,7 +70,10 @@ if ($skip) {
 my $apt = 'DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 -y -q';
 # whatever happens below, the packages this test installed go at the end
 my $installed;
-END { system("$apt purge looklook looklook-dev >/dev/null 2>&1") if $installed; }
+END {
+    local $?;    # the test's exit status
+    system("$apt purge looklook looklook-dev >/dev/null 2>&1") if $installed;
+}
 
 # build in a copy: the tree's own objs/ and Makefile stay out of it
 my $tmp = ll_dir();

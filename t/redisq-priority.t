@@ -24,19 +24,20 @@ sub preload {
 sub order { map { (split / /)[4] } split /\n/, ll_slurp($_[0]) }
 sub count { my @o = order($_[0]); return scalar @o }
 
-# weighted: concurrency 1, one task per dequeue, as asynq does
+# weighted: concurrency 1, one task per dequeue, as asynq does; the
+# picks are random, so 1,000 of them keep each bound beyond 5 sigma
 my $r = LL::Redis->start;
 my $ll = LL::Test::Server->new;
-preload($r, $ll->dir, 400);
+preload($r, $ll->dir, 1000);
 $ll->conf(redisq_conf(url => $r->url, redisq => 'concurrency = 1; dequeue_batch = 1;
     queues = { critical = 6; default = 3; low = 1; };'));
 ok($ll->start, 'weighted server') or BAIL_OUT($ll->log);
-ok(ll_wait_until(sub { count($ll->dir . '/rec.txt') >= 400 }, 30), '400 tasks ran');
+ok(ll_wait_until(sub { count($ll->dir . '/rec.txt') >= 1000 }, 60), '1000 tasks ran');
 $ll->stop;
-my @o = (order($ll->dir . '/rec.txt'))[0 .. 399];
+my @o = (order($ll->dir . '/rec.txt'))[0 .. 999];
 my %n;
 $n{$_}++ for @o;
-my %share = map { $_ => ($n{$_} // 0) / 400 } qw(critical default low);
+my %share = map { $_ => ($n{$_} // 0) / 1000 } qw(critical default low);
 diag sprintf('shares: critical %.3f default %.3f low %.3f', @share{qw(critical default low)});
 ok(abs($share{critical} - 0.6) < 0.08, 'critical about 60 %');
 ok(abs($share{default} - 0.3) < 0.08, 'default about 30 %');

@@ -44,6 +44,7 @@ struct lo_orders_s {
     pthread_cond_t          cond;
     orders_slot_t          *slots;
     orders_slot_t          *free;
+    void                   *user;       /* orders_store_set_user */
 };
 
 
@@ -251,13 +252,20 @@ orders_give(lo_orders_t *s, orders_slot_t *sl, int rc)
 int
 orders_store_open(lo_orders_t *s, int *down, char *err, size_t errlen)
 {
+    if (s->be->global_init != NULL) {
+        s->be->global_init();
+    }
+    return orders_store_check(s, down, err, errlen);
+}
+
+
+int
+orders_store_check(lo_orders_t *s, int *down, char *err, size_t errlen)
+{
     orders_slot_t  *sl;
     int             rc;
 
     *down = 0;
-    if (s->be->global_init != NULL) {
-        s->be->global_init();
-    }
     sl = orders_take(s, down, err, errlen);
     if (sl == NULL) {
         return -1;
@@ -296,6 +304,20 @@ orders_uncache(lo_orders_t *s, orders_slot_t *sl, const lo_order_t *o,
     }
     freeReplyObject(r);
     return rc;
+}
+
+
+void
+orders_store_set_user(lo_orders_t *s, void *user)
+{
+    s->user = user;
+}
+
+
+void *
+orders_store_user(const lo_orders_t *s)
+{
+    return s->user;
 }
 
 

@@ -125,6 +125,17 @@ int orders_store_new(lo_orders_t **sp, const orders_conf_t *conf, char *err,
  * still works and connects when the server is back).  @locality main */
 int orders_store_open(lo_orders_t *s, int *down, char *err, size_t errlen);
 
+/* A connection works and the table is there (a probe while the database
+ * is thought down): orders_store_open without the one-time set-up.
+ * 0, or -1 with err.  @locality any thread, after orders_store_open */
+int orders_store_check(lo_orders_t *s, int *down, char *err, size_t errlen);
+
+/* A pointer of the store's user (the orders module's instance), so the
+ * functions it wraps around the store's find their own state.
+ * @locality set on the main thread before start, read by any */
+void  orders_store_set_user(lo_orders_t *s, void *user);
+void *orders_store_user(const lo_orders_t *s);
+
 /* Close every connection and free the store; NULL-safe.  No call may be
  * running.  @locality main thread */
 void orders_store_free(lo_orders_t *s);

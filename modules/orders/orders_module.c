@@ -3,17 +3,39 @@
  * database and offers them to business modules as the "orders" service
  * (lo_orders.h).  init checks the settings and opens nothing; start opens
  * the first connection and creates or checks the table.
+ *
+ * For the admin module it counts the store's errors by operation and
+ * keeps the instance's health: a call the database could not do makes
+ * it unready, and a probe thread then checks the database every second
+ * until it answers again (or a call succeeds first).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "looklook.h"
 #include "orders_store.h"
 
+#define ORDERS_PROBE_MS  1000
+
+enum { OP_FIND = 0, OP_CHANGE, OP_CREATE, OP_N };
+
 typedef struct {
+    ll_instance_t      *in;
     orders_conf_t       conf;       /* filled by the core */
     lo_orders_t        *store;
     lo_orders_svc_t     svc;
+    ll_series_t        *errors[OP_N];
+
+    /* health: the probe thread waits on cond while ready */
+    pthread_t           probe;
+    int                 probing;    /* the thread runs */
+    pthread_mutex_t     lock;
+    pthread_cond_t      cond;
+    int                 ready;      /* atomic read; written under lock */
+    int                 stopping;
 } orders_module_t;
 
 static const ll_conf_field_t  orders_conf_schema[] = {
@@ -44,6 +66,111 @@ orders_free_store(void *store)
 }
 
 
+/* The database answered (ok) or could not (why): the health follows,
+ * and the probe thread is woken to watch for its return.
+ * @locality any thread */
+static void
+orders_health(orders_module_t *m, int ok, const char *why)
+{
+    if (__atomic_load_n(&m->ready, __ATOMIC_RELAXED) == ok) {
+        return;
+    }
+    pthread_mutex_lock(&m->lock);
+    if (m->ready != ok) {
+        __atomic_store_n(&m->ready, ok, __ATOMIC_RELAXED);
+        if (ok) {
+            ll_health_set(m->in, LL_HEALTH_READY, NULL);
+            ll_log(m->in, LL_LOG_INFO, "%s answers again: ready",
+                   orders_store_text(m->store));
+        } else {
+            ll_health_set(m->in, LL_HEALTH_UNREADY, "database: %s", why);
+            ll_log(m->in, LL_LOG_WARN, "not ready: %s", why);
+            pthread_cond_signal(&m->cond);
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* After a call of the service: LO_ORDERS_ERROR is the database's (or the
+ * cache's) failure; any other answer came from a working database. */
+static int
+orders_observe(lo_orders_t *s, int op, int rc, const char *err)
+{
+    orders_module_t  *m = orders_store_user(s);
+
+    if (rc == LO_ORDERS_ERROR) {
+        ll_metric_add(m->errors[op], 1);
+        orders_health(m, 0, err);
+    } else if (rc != LO_ORDERS_INVALID) {
+        orders_health(m, 1, NULL);
+    }
+    return rc;
+}
+
+static int
+svc_find(lo_orders_t *s, const char *sn, lo_order_t *out, char *err,
+    size_t errlen)
+{
+    return orders_observe(s, OP_FIND, orders_find(s, sn, out, err, errlen),
+                          err);
+}
+
+static int
+svc_change_state(lo_orders_t *s, const char *sn, int to, lo_order_t *out,
+    char *err, size_t errlen)
+{
+    return orders_observe(s, OP_CHANGE,
+                          orders_change_state(s, sn, to, out, err, errlen),
+                          err);
+}
+
+static int
+svc_create(lo_orders_t *s, lo_order_t *o, char *err, size_t errlen)
+{
+    return orders_observe(s, OP_CREATE, orders_create(s, o, err, errlen),
+                          err);
+}
+
+/* While unready, check the database every ORDERS_PROBE_MS.
+ * @locality the probe thread */
+static void *
+orders_probe(void *arg)
+{
+    orders_module_t  *m = arg;
+    struct timespec   ts;
+    char              why[LL_ERROR_MAX];
+    int               down, ok;
+
+    pthread_mutex_lock(&m->lock);
+    while (!m->stopping) {
+        if (m->ready) {
+            pthread_cond_wait(&m->cond, &m->lock);
+            continue;
+        }
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += ORDERS_PROBE_MS / 1000;
+        pthread_cond_timedwait(&m->cond, &m->lock, &ts);
+        if (m->stopping || m->ready) {
+            continue;
+        }
+        pthread_mutex_unlock(&m->lock);
+        ok = orders_store_check(m->store, &down, why, sizeof(why)) == 0;
+        orders_health(m, ok, why);
+        pthread_mutex_lock(&m->lock);
+    }
+    pthread_mutex_unlock(&m->lock);
+    return NULL;
+}
+
+static void
+orders_destroy_sync(void *arg)
+{
+    orders_module_t  *m = arg;
+
+    pthread_cond_destroy(&m->cond);
+    pthread_mutex_destroy(&m->lock);
+}
+
 /* @locality worker main thread (or a checker process) */
 static int
 orders_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
@@ -56,7 +183,15 @@ orders_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    m->in = in;
     m->conf = *(orders_conf_t *) conf;
+    m->ready = 1;
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_cond_init(&m->cond, NULL);
+    if (ll_cleanup_add(in, orders_destroy_sync, m) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     if (orders_store_new(&m->store, &m->conf, err, errlen) != 0) {
         return -1;
     }
@@ -64,7 +199,11 @@ orders_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    orders_store_set_user(m->store, m);
     orders_svc_init(&m->svc, m->store);
+    m->svc.find = svc_find;
+    m->svc.change_state = svc_change_state;
+    m->svc.create = svc_create;
     rc = ll_service_offer(in, "orders", &m->svc);
     if (rc != 0) {
         snprintf(err, errlen, "%s", rc == LL_R_CONFLICT
@@ -81,10 +220,20 @@ orders_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
 static int
 orders_start(ll_instance_t *in, char *err, size_t errlen)
 {
-    orders_module_t  *m = ll_get_data(in);
-    char              why[LL_ERROR_MAX];
-    int               down;
+    static const char *const  ops[OP_N] = { "find", "change_state",
+                                            "create" };
+    orders_module_t          *m = ll_get_data(in);
+    char                      why[LL_ERROR_MAX];
+    int                       down, i, rc;
 
+    for (i = 0; i < OP_N; i++) {
+        m->errors[i] = ll_metric(in, LL_METRIC_COUNTER,
+                                 "looklook_orders_errors_total",
+                                 "Order store calls the database (or the "
+                                 "cache) could not do, by operation.",
+                                 "name", ll_instance_name(in), "op", ops[i],
+                                 (const char *) NULL);
+    }
     if (orders_store_open(m->store, &down, why, sizeof(why)) != 0) {
         if (!down) {
             snprintf(err, errlen, "%s: %s", orders_store_text(m->store), why);
@@ -94,10 +243,36 @@ orders_start(ll_instance_t *in, char *err, size_t errlen)
          * until it is back */
         ll_log(in, LL_LOG_WARN, "%s is down (%s); orders will be retried "
                "until it answers", orders_store_text(m->store), why);
-        return 0;
+        orders_health(m, 0, why);
+    } else {
+        ll_log(in, LL_LOG_INFO, "order store %s ready",
+               orders_store_text(m->store));
     }
-    ll_log(in, LL_LOG_INFO, "order store %s ready", orders_store_text(m->store));
+    rc = pthread_create(&m->probe, NULL, orders_probe, m);
+    if (rc != 0) {
+        snprintf(err, errlen, "probe thread: %s", strerror(rc));
+        return -1;
+    }
+    m->probing = 1;
     return 0;
+}
+
+
+/* @locality worker main thread */
+static void
+orders_stop(ll_instance_t *in)
+{
+    orders_module_t  *m = ll_get_data(in);
+
+    if (!m->probing) {
+        return;
+    }
+    pthread_mutex_lock(&m->lock);
+    m->stopping = 1;
+    pthread_cond_signal(&m->cond);
+    pthread_mutex_unlock(&m->lock);
+    pthread_join(m->probe, NULL);
+    m->probing = 0;
 }
 
 
@@ -112,4 +287,5 @@ LL_MODULE_EXPORT const ll_module_t  ll_module = {
     .conf_size = sizeof(orders_conf_t),
     .init = orders_init,
     .start = orders_start,
+    .stop = orders_stop,
 };

@@ -72,11 +72,18 @@
  * active: someone else moved the task).  asynq also answers NOT FOUND
  * when the ID is in active without a lease entry, after its LREM: the
  * hash is then left in no container at all (1.4).  Such a task is ours
- * to finish, so a missing lease entry is not an error here. */
+ * to finish, so a missing lease entry is not an error here.
+ * held: the holder's ll_held zset ("" none), left too; expect ("" none):
+ * the lease score the caller saw, else NOT FOUND (the task was leased
+ * again since: someone else holds it now). */
 #define RQ_LUA_UNLEASE                                                      \
-    "local function unlease(akey, lkey, id)\n"                              \
+    "local function unlease(akey, lkey, id, held, expect)\n"                \
+    "  if expect ~= '' and redis.call('ZSCORE', lkey, id) ~= expect then\n" \
+    "    return false\n"                                                    \
+    "  end\n"                                                               \
     "  if redis.call('LREM', akey, -1, id) == 0 then return false end\n"    \
     "  redis.call('ZREM', lkey, id)\n"                                      \
+    "  if held ~= '' then redis.call('ZREM', held, id) end\n"               \
     "  return true\n"                                                       \
     "end\n"
 
@@ -137,15 +144,17 @@ rq_script_t  rq_s_schedule_unique = RQ_SCRIPT(
     "redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])\n"
     "return 1\n");
 
-/* 4.1, up to n tasks per call.  KEYS: pending, paused, active, lease.
- * ARGV: lease expiry s, task key prefix, n.  Returns -1 when paused, else
+/* 4.1, up to n tasks per call.  KEYS: pending, paused, active, lease,
+ * this server's ll_held zset (the same leases, so that its tasks can be
+ * told apart if it dies).  ARGV: lease expiry s, task key prefix, n.  Returns -1 when paused, else
  * {id1, msg1, id2, msg2, ...}; an ID popped without a hash (or whose key
  * is no hash) is dropped, never leased: its msg is nil.  A hash without a
  * msg is leased like any task, with msg "": the caller archives it.  The
  * leases are added by one ZADD. */
 rq_script_t  rq_s_dequeue = RQ_SCRIPT(
     RQ_LUA_TYPES
-    "local e = types(KEYS[1], 'list', KEYS[3], 'list', KEYS[4], 'zset')\n"
+    "local e = types(KEYS[1], 'list', KEYS[3], 'list', KEYS[4], 'zset',"
+    " KEYS[5], 'zset')\n"
     "if e then return e end\n"
     "if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end\n"
     "local out, lease = {}, {}\n"
@@ -166,19 +175,24 @@ rq_script_t  rq_s_dequeue = RQ_SCRIPT(
     "  out[#out + 1] = id\n"
     "  out[#out + 1] = msg\n"
     "end\n"
-    "if #lease > 0 then redis.call('ZADD', KEYS[4], unpack(lease)) end\n"
+    "if #lease > 0 then\n"
+    "  redis.call('ZADD', KEYS[4], unpack(lease))\n"
+    "  redis.call('ZADD', KEYS[5], unpack(lease))\n"
+    "end\n"
     "return out\n");
 
 /* 4.3 for many tasks.  KEYS: active, lease, processed:<day>, processed.
- * ARGV: stats expiry, task key prefix, then pairs (id, lock key or "").
+ * ARGV: stats expiry, task key prefix, the holder's ll_held zset, then
+ * pairs (id, lock key or "").
  * Returns one 1 (done) or 0 (NOT FOUND: not in active) per task.  The
  * lease entries and hashes of the found tasks go with one ZREM and one
  * DEL. */
 rq_script_t  rq_s_done = RQ_SCRIPT(
     RQ_LUA_STATS RQ_LUA_TYPES
-    "local e = types(KEYS[1], 'list', KEYS[2], 'zset') if e then return e end\n"
+    "local e = types(KEYS[1], 'list', KEYS[2], 'zset', ARGV[3], 'zset')\n"
+    "if e then return e end\n"
     "local res, ids, keys = {}, {}, {}\n"
-    "for i = 3, #ARGV, 2 do\n"
+    "for i = 4, #ARGV, 2 do\n"
     "  local id, lock = ARGV[i], ARGV[i + 1]\n"
     "  if redis.call('LREM', KEYS[1], -1, id) ~= 0 then\n"
     "    ids[#ids + 1] = id\n"
@@ -191,18 +205,21 @@ rq_script_t  rq_s_done = RQ_SCRIPT(
     "end\n"
     "if #ids > 0 then\n"
     "  redis.call('ZREM', KEYS[2], unpack(ids))\n"
+    "  redis.call('ZREM', ARGV[3], unpack(ids))\n"
     "  redis.call('DEL', unpack(keys))\n"
     "end\n"
     "stats(KEYS[3], KEYS[4], #ids, ARGV[1])\n"
     "return res\n");
 
 /* 4.4  KEYS: active, lease, completed, hash, processed:<day>, processed.
- * ARGV: id, stats expiry, expiry s, msg, lock key or "". */
+ * ARGV: id, stats expiry, expiry s, msg, lock key or "", held, expect
+ * (see unlease). */
 rq_script_t  rq_s_complete = RQ_SCRIPT(
     RQ_LUA_STATS RQ_LUA_UNLEASE RQ_LUA_TYPES
-    "local e = types(KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'zset')\n"
+    "local e = types(KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'zset',"
+    " ARGV[6], 'zset')\n"
     "if e then return e end\n"
-    "if not unlease(KEYS[1], KEYS[2], ARGV[1]) then\n"
+    "if not unlease(KEYS[1], KEYS[2], ARGV[1], ARGV[6], ARGV[7]) then\n"
     "  return redis.error_reply('NOT FOUND')\n"
     "end\n"
     RQ_LUA_NOTASK(4)
@@ -216,12 +233,13 @@ rq_script_t  rq_s_complete = RQ_SCRIPT(
 
 /* 4.6  KEYS: hash, active, lease, retry, processed:<day>, failed:<day>,
  * processed, failed.  ARGV: id, msg, retry-at s, stats expiry,
- * is-failure 1/0, due ms. */
+ * is-failure 1/0, due ms, held, expect (see unlease). */
 rq_script_t  rq_s_retry = RQ_SCRIPT(
     RQ_LUA_STATS RQ_LUA_UNLEASE RQ_LUA_TYPES
-    "local e = types(KEYS[2], 'list', KEYS[3], 'zset', KEYS[4], 'zset')\n"
+    "local e = types(KEYS[2], 'list', KEYS[3], 'zset', KEYS[4], 'zset',"
+    " ARGV[7], 'zset')\n"
     "if e then return e end\n"
-    "if not unlease(KEYS[2], KEYS[3], ARGV[1]) then\n"
+    "if not unlease(KEYS[2], KEYS[3], ARGV[1], ARGV[7], ARGV[8]) then\n"
     "  return redis.error_reply('NOT FOUND')\n"
     "end\n"
     RQ_LUA_NOTASK(1)
@@ -236,12 +254,13 @@ rq_script_t  rq_s_retry = RQ_SCRIPT(
 
 /* 4.7  KEYS: hash, active, lease, archived, processed:<day>, failed:<day>,
  * processed, failed.  ARGV: id, msg, now s, cutoff s, max size, stats
- * expiry, task key prefix. */
+ * expiry, task key prefix, held, expect (see unlease). */
 rq_script_t  rq_s_archive = RQ_SCRIPT(
     RQ_LUA_STATS RQ_LUA_UNLEASE RQ_LUA_TRIM RQ_LUA_TYPES
-    "local e = types(KEYS[2], 'list', KEYS[3], 'zset', KEYS[4], 'zset')\n"
+    "local e = types(KEYS[2], 'list', KEYS[3], 'zset', KEYS[4], 'zset',"
+    " ARGV[8], 'zset')\n"
     "if e then return e end\n"
-    "if not unlease(KEYS[2], KEYS[3], ARGV[1]) then\n"
+    "if not unlease(KEYS[2], KEYS[3], ARGV[1], ARGV[8], ARGV[9]) then\n"
     "  return redis.error_reply('NOT FOUND')\n"
     "end\n"
     RQ_LUA_NOTASK(1)
@@ -252,12 +271,14 @@ rq_script_t  rq_s_archive = RQ_SCRIPT(
     "stats(KEYS[6], KEYS[8], 1, ARGV[6])\n"
     "return 1\n");
 
-/* 4.5  KEYS: active, lease, pending, hash.  ARGV: id, now-ns. */
+/* 4.5  KEYS: active, lease, pending, hash.  ARGV: id, now-ns, held,
+ * expect (see unlease). */
 rq_script_t  rq_s_requeue = RQ_SCRIPT(
     RQ_LUA_UNLEASE RQ_LUA_TYPES
-    "local e = types(KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'list')\n"
+    "local e = types(KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'list',"
+    " ARGV[3], 'zset')\n"
     "if e then return e end\n"
-    "if not unlease(KEYS[1], KEYS[2], ARGV[1]) then\n"
+    "if not unlease(KEYS[1], KEYS[2], ARGV[1], ARGV[3], ARGV[4]) then\n"
     "  return redis.error_reply('NOT FOUND')\n"
     "end\n"
     RQ_LUA_NOTASK(4)
@@ -333,6 +354,34 @@ rq_script_t  rq_s_lease_expired = RQ_SCRIPT(
     "    redis.call('LREM', KEYS[2], 0, id)\n"
     "  end\n"
     "end\n"
+    "return out\n");
+
+/* The tasks a dead server still holds (looklook only).  KEYS: its ll_held
+ * zset, lease, ll_owners.  ARGV: task key prefix, its server ID, limit.
+ * Returns {id1, msg1, score1, ...}: the members whose lease score is still
+ * the one that server gave (so nobody leased them again since), with
+ * their msg ("" when the hash has none); the other members (finished,
+ * recovered elsewhere, key no hash) are dropped from the zset.  Once the
+ * zset is empty the server's ll_owners entry goes too. */
+rq_script_t  rq_s_held = RQ_SCRIPT(
+    RQ_LUA_TYPES
+    "local e = types(KEYS[1], 'zset', KEYS[2], 'zset', KEYS[3], 'hash')\n"
+    "if e then return e end\n"
+    "local out = {}\n"
+    "local m = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[3]) - 1,"
+    " 'WITHSCORES')\n"
+    "for i = 1, #m, 2 do\n"
+    "  local id, sc = m[i], m[i + 1]\n"
+    "  if redis.call('ZSCORE', KEYS[2], id) == sc"
+    " and ishash(ARGV[1] .. id) then\n"
+    "    out[#out + 1] = id\n"
+    "    out[#out + 1] = redis.call('HGET', ARGV[1] .. id, 'msg') or ''\n"
+    "    out[#out + 1] = sc\n"
+    "  else\n"
+    "    redis.call('ZREM', KEYS[1], id)\n"
+    "  end\n"
+    "end\n"
+    "if #m == 0 then redis.call('HDEL', KEYS[3], ARGV[2]) end\n"
     "return out\n");
 
 /* 4.11  KEYS: completed.  ARGV: now s, task key prefix, batch.  Returns

@@ -24,6 +24,7 @@ extern rq_script_t  rq_s_requeue;
 extern rq_script_t  rq_s_forward;
 extern rq_script_t  rq_s_lease_expired;
 extern rq_script_t  rq_s_janitor;
+extern rq_script_t  rq_s_held;
 
 /* inspector (4.18) */
 extern rq_script_t  rq_s_run_task;

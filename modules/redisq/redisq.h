@@ -49,6 +49,9 @@ typedef struct rq_server_s  rq_server_t;
 
 typedef struct {
     rq_keys_t           k;
+    char                held[RQ_KEY_MAX + 48];  /* asynq:{q}:ll_held:<sid>:
+                                     * the leases this server gave (zset) */
+    char                owners[RQ_KEY_MAX];     /* asynq:{q}:ll_owners */
     rq_server_t        *srv;
     int                 priority;
     int                 paused;             /* last dequeue said paused */
@@ -80,6 +83,10 @@ struct rq_job_s {
     size_t              rawlen;
     ll_header_t        *headers;
     ll_opt_t            opt;        /* msg.opts: the queue */
+    const char         *held;       /* ll_held zset of its holder, or NULL
+                                     * when another server held it */
+    char                expect[24]; /* lease score the write requires, or
+                                     * "" (a dead server's task) */
     int64_t             start_ms;
     int64_t             deadline_ms;
     int64_t             lease_ms;   /* local lease (Unix ms), under lock */
@@ -104,6 +111,8 @@ struct rq_server_s {
     ll_log_limit_t      down;           /* Redis outages, all threads */
     char                host[256];
     char                server_id[37];
+    char                machine[128];   /* boot ID + PID namespace: whose
+                                         * PIDs this host can check; "" */
     char                servers_key[400];
     char                workers_key[400];
     int64_t             started_ms;
@@ -217,11 +226,26 @@ int64_t rq_backoff_s(int n);
  * list through ack_next.  @locality the acker (or stop, after it) */
 rq_job_t *rq_ack_write(rq_server_t *s, rq_redis_t *r, rq_job_t *list);
 
-/* Write Retry/Archive ("asynq: task lease expired") for tasks whose lease
- * expired on some server (not in srv->jobs); a job without tm is archived
- * with the reason the caller put in its error.  Returns how many were
- * written.  @locality the house thread */
-int rq_recover_write(rq_server_t *s, rq_redis_t *r, rq_job_t **jobs, int n);
+/* Write Retry (after delay_ms, -1: asynq's back-off) or Archive, with the
+ * error text why, for tasks some other server held (not in srv->jobs): its
+ * lease expired, or it died; a job without tm is archived with the reason
+ * the caller put in its error.  Returns how many were written.
+ * @locality the house thread */
+int rq_recover_write(rq_server_t *s, rq_redis_t *r, rq_job_t **jobs, int n,
+    const char *why, int64_t delay_ms);
+
+/* This server's keys of the dead-worker recovery (ll_held, ll_owners) and
+ * the host's identity, once the server ID is known (rq_house.c). */
+void rq_owner_init(rq_server_t *s);
+
+/* Pipeline this server's ll_owners entries (heartbeat) or their removal
+ * and its ll_held zsets' (clean stop); return the commands appended. */
+int rq_owner_append(rq_server_t *s, rq_redis_t *r, int64_t now_ms);
+int rq_owner_clear_append(rq_server_t *s, rq_redis_t *r);
+
+/* Retry now the tasks of dead servers of this host (rq_reap.c).
+ * @locality the house thread */
+void rq_reap(rq_server_t *s, rq_redis_t *r);
 
 /* SCRIPT LOAD the outcome scripts when r has a new connection since
  * *loaded (so pipelined EVALSHA never meets NOSCRIPT). */

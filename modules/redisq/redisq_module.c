@@ -302,6 +302,7 @@ rq_start(ll_instance_t *in, char *err, size_t errlen)
     snprintf(s->workers_key, sizeof(s->workers_key),
              "asynq:workers:{%s:%d:%s}", s->host, (int) getpid(),
              s->server_id);
+    rq_owner_init(s);
     s->started_ms = rq_now_ms();
 
     if (rq_redis_ping_until(&s->rc, ll_ready_deadline(in), why, sizeof(why))

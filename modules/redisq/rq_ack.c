@@ -96,9 +96,10 @@ rq_append_one(rq_server_t *s, rq_redis_t *r, rq_job_t *j, int action,
     Asynq__TaskMessage   c;
     rq_keys_t           *k = &j->q->k;
     rq_script_t         *script;
-    const char          *argv[16];
-    size_t               len[16];
+    const char          *argv[20];
+    size_t               len[20];
     char                *hash, pday[RQ_KEY_MAX + 16];
+    const char          *held = j->held != NULL ? j->held : "";
     size_t               hashlen;
     char                 fday[RQ_KEY_MAX + 16], t1[24], t2[24];
     uint8_t             *msg = NULL;
@@ -153,6 +154,7 @@ rq_append_one(rq_server_t *s, rq_redis_t *r, rq_job_t *j, int action,
         RQ_ARG(hash, hashlen); RQ_STR(pday); RQ_STR(k->processed);
         RQ_ARG(j->id, j->idlen); RQ_STR(rd->stats_exp); RQ_STR(t1);
         RQ_ARG((char *) msg, msglen); RQ_STR(j->tm->unique_key);
+        RQ_STR(held); RQ_STR(j->expect);
         break;
     case RQ_A_RETRY:
     case RQ_A_STALL:
@@ -167,7 +169,7 @@ rq_append_one(rq_server_t *s, rq_redis_t *r, rq_job_t *j, int action,
         RQ_STR(pday); RQ_STR(fday); RQ_STR(k->processed); RQ_STR(k->failed);
         RQ_ARG(j->id, j->idlen); RQ_ARG((char *) msg, msglen); RQ_STR(t1);
         RQ_STR(rd->stats_exp); RQ_STR(action == RQ_A_RETRY ? "1" : "0");
-        RQ_STR(t2);
+        RQ_STR(t2); RQ_STR(held); RQ_STR(j->expect);
         break;
     case RQ_A_ARCHIVE:
         script = &rq_s_archive;
@@ -177,7 +179,7 @@ rq_append_one(rq_server_t *s, rq_redis_t *r, rq_job_t *j, int action,
         RQ_STR(k->processed); RQ_STR(k->failed);
         RQ_ARG(j->id, j->idlen); RQ_ARG((char *) msg, msglen); RQ_STR(rd->now_s_txt);
         RQ_STR(rd->cutoff); RQ_STR(rd->max); RQ_STR(rd->stats_exp);
-        RQ_STR(k->task_prefix);
+        RQ_STR(k->task_prefix); RQ_STR(held); RQ_STR(j->expect);
         ll_log(s->in, LL_LOG_INFO, "task %s (%s) archived: %s", j->id,
                j->tm ? j->tm->type : "undecodable", j->error);
         break;
@@ -186,6 +188,7 @@ rq_append_one(rq_server_t *s, rq_redis_t *r, rq_job_t *j, int action,
         nkeys = 4;
         RQ_STR(k->active); RQ_STR(k->lease); RQ_STR(k->pending);
         RQ_ARG(hash, hashlen); RQ_ARG(j->id, j->idlen); RQ_STR(rd->now_ns_txt);
+        RQ_STR(held); RQ_STR(j->expect);
         break;
     }
 #undef RQ_ARG
@@ -210,7 +213,7 @@ rq_append_done(rq_redis_t *r, rq_job_t **jobs, int n, const rq_round_t *rd)
     char          pday[RQ_KEY_MAX + 16];
     int           i, a = 0, rc;
 
-    argv = malloc(sizeof(char *) * (size_t) (6 + 2 * n));
+    argv = malloc(sizeof(char *) * (size_t) (7 + 2 * n));
     if (argv == NULL) {
         return -1;
     }
@@ -221,6 +224,7 @@ rq_append_done(rq_redis_t *r, rq_job_t **jobs, int n, const rq_round_t *rd)
     argv[a++] = k->processed;
     argv[a++] = rd->stats_exp;
     argv[a++] = k->task_prefix;
+    argv[a++] = jobs[0]->q->held;   /* Done: only this server's tasks */
     for (i = 0; i < n; i++) {
         argv[a++] = jobs[i]->id;
         argv[a++] = jobs[i]->tm->unique_key;
@@ -360,7 +364,8 @@ rq_ack_write(rq_server_t *s, rq_redis_t *r, rq_job_t *list)
 
 
 int
-rq_recover_write(rq_server_t *s, rq_redis_t *r, rq_job_t **jobs, int n)
+rq_recover_write(rq_server_t *s, rq_redis_t *r, rq_job_t **jobs, int n,
+    const char *why, int64_t delay_ms)
 {
     rq_round_t   rd;
     redisReply  *rep;
@@ -372,10 +377,9 @@ rq_recover_write(rq_server_t *s, rq_redis_t *r, rq_job_t **jobs, int n)
         action = jobs[i]->tm == NULL || jobs[i]->tm->retried >= jobs[i]->tm->retry
                  ? RQ_A_ARCHIVE : RQ_A_RETRY;
         if (jobs[i]->tm != NULL) {    /* else the caller gave the reason */
-            snprintf(jobs[i]->error, sizeof(jobs[i]->error),
-                     "asynq: task lease expired");
+            snprintf(jobs[i]->error, sizeof(jobs[i]->error), "%s", why);
         }
-        jobs[i]->retry_delay_ms = -1;
+        jobs[i]->retry_delay_ms = delay_ms;
         sent += rq_append_one(s, r, jobs[i], action, &rd) == 0;
     }
     for (i = 0; i < sent; i++) {

@@ -336,6 +336,7 @@ rq_start_job(rq_server_t *s, rq_queue_t *q, const redisReply *id,
     }
     ll_msg_init(&j->msg);
     j->q = q;
+    j->held = q->held;
     j->start_ms = now;
     j->lease_ms = lease_ms;
     rc = rq_job_decode(j, id, msg);
@@ -406,7 +407,7 @@ rq_dequeue(rq_server_t *s, rq_redis_t *r, rq_queue_t *q, int n)
 {
     rq_job_t    *list;
     redisReply  *rep;
-    const char  *argv[7];
+    const char  *argv[8];
     char         lease[24], cnt[16], why[RQ_QNAME_MAX + 32];
     int64_t      now = rq_now_ms(), lease_s = now / 1000 + RQ_LEASE_S;
     size_t       i;
@@ -418,10 +419,11 @@ rq_dequeue(rq_server_t *s, rq_redis_t *r, rq_queue_t *q, int n)
     argv[1] = q->k.paused;
     argv[2] = q->k.active;
     argv[3] = q->k.lease;
-    argv[4] = lease;
-    argv[5] = q->k.task_prefix;
-    argv[6] = cnt;
-    rep = rq_redis_eval(r, &rq_s_dequeue, 4, 7, argv, NULL);
+    argv[4] = q->held;
+    argv[5] = lease;
+    argv[6] = q->k.task_prefix;
+    argv[7] = cnt;
+    rep = rq_redis_eval(r, &rq_s_dequeue, 5, 8, argv, NULL);
     if (rep == NULL) {
         rq_redis_failed(s, r);
         return -1;

@@ -17,6 +17,7 @@
 #define RQ_TICK_MS        100
 #define RQ_HEARTBEAT_MS   5000
 #define RQ_INFO_TTL_S     10
+#define RQ_REAP_MS        1000      /* dead workers of this host */
 
 
 /* Mark jobs past their deadline: the handler sees ll_msg_cancelled, and
@@ -179,7 +180,8 @@ rq_heartbeat(rq_server_t *s, rq_redis_t *r, unsigned gen)
     redisAppendCommand(r->c, "EXEC");
     cmds++;
 
-    /* lease extension, one ZADD XX per queue */
+    /* lease extension, one ZADD XX per queue, and the same scores in this
+     * server's ll_held (rq_reap.c) */
     pthread_mutex_lock(&s->lock);
     for (q = 0; q < s->nqueues; q++) {
         n = 0;
@@ -196,10 +198,14 @@ rq_heartbeat(rq_server_t *s, rq_redis_t *r, unsigned gen)
         }
         if (any) {
             redisAppendCommandArgv(r->c, (int) n, argv, argl);
-            cmds++;
+            argv[1] = s->queues[q].held;
+            argl[1] = strlen(argv[1]);
+            redisAppendCommandArgv(r->c, (int) n, argv, argl);
+            cmds += 2;
         }
     }
     pthread_mutex_unlock(&s->lock);
+    cmds += (size_t) rq_owner_append(s, r, now);
 
     for (i = 0; i < cmds; i++) {
         rep = rq_redis_reply(r);
@@ -242,7 +248,7 @@ void
 rq_house_clear(rq_server_t *s, rq_redis_t *r)
 {
     redisReply  *rep;
-    int          i;
+    int          i, n;
 
     if (rq_redis_get(r) == NULL) {
         return;
@@ -250,7 +256,8 @@ rq_house_clear(rq_server_t *s, rq_redis_t *r)
     redisAppendCommand(r->c, "ZREM asynq:servers %s", s->servers_key);
     redisAppendCommand(r->c, "ZREM asynq:workers %s", s->workers_key);
     redisAppendCommand(r->c, "DEL %s %s", s->servers_key, s->workers_key);
-    for (i = 0; i < 3; i++) {
+    n = 3 + rq_owner_clear_append(s, r);
+    for (i = 0; i < n; i++) {
         rep = rq_redis_reply(r);
         freeReplyObject(rep);
     }
@@ -319,7 +326,9 @@ rq_recover(rq_server_t *s, rq_redis_t *r)
                 jobs[n++] = j;
             }
             freeReplyObject(rep);
-            done = n > 0 ? rq_recover_write(s, r, jobs, n) : 0;
+            done = n > 0 ? rq_recover_write(s, r, jobs, n,
+                                            "asynq: task lease expired", -1)
+                         : 0;
             total += done;
             all += n;
             while (n > 0) {
@@ -379,6 +388,7 @@ rq_house_main(void *arg)
     rq_metrics_t     *m = rq_metrics_new(s);
     struct timespec   ts;
     int64_t           now, next_hb = 0, next_jan, next_rec = 0;
+    int64_t           next_reap = 0;
     unsigned          gen = 0;
 
     rq_redis_init(&r, &s->rc);
@@ -393,6 +403,10 @@ rq_house_main(void *arg)
             gen = gen + 1 == 0 ? 1 : gen + 1;
             rq_heartbeat(s, &r, gen);
             next_hb = now + RQ_HEARTBEAT_MS;
+        }
+        if (now >= next_reap) {
+            rq_reap(s, &r);
+            next_reap = now + RQ_REAP_MS;
         }
         if (now >= next_rec) {
             rq_recover(s, &r);

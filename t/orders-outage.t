@@ -27,7 +27,10 @@ my ($boot, $lk, $ru, $du) = ($k->bootstrap, LL::Kafka::librdkafka_conf(),
 
 # max_retries left at its default; the back-off capped at 2 s, so three
 # counted retries would be spent well inside the outage
-my $ll = LL::Test::Server->new(conf => <<"EOF");
+my $ll = LL::Test::Server->new;
+diag "dir: " . $ll->dir if $ENV{LL_KEEP};
+sub conf { my ($dbu) = @_; $ll->conf(<<"EOF"); }
+ready_timeout = 5;
 worker_processes = 1;
 handler_threads = 8;
 shutdown_timeout = 5;
@@ -38,13 +41,14 @@ modules = (
     group = "payment-update-paystatus-group"; topics = [ "$topic" ];
     offset = "first"; retry_backoff_max = "2s"; commit_interval = "200ms";
     librdkafka = ( $lk ); },
-  { name = "orders"; path = "%%OBJS%%/orders.so"; db = "$du";
+  { name = "orders"; path = "%%OBJS%%/orders.so"; db = "$dbu";
     busy_timeout = "1s"; },
   { name = "payment_update"; path = "%%OBJS%%/payment_update.so";
     notify_queue = "notify"; }
 );
 routes = ( { from = "kafka:$topic"; to = "payment_update"; } );
 EOF
+conf($du);
 my @c = ($cli, '-c', $ll->conf_path);
 ok($ll->start, 'looklook up') or diag $ll->log;
 ok($ll->wait_log(qr/kafka: assigned /, 30), 'the worker joined the group');
@@ -54,6 +58,7 @@ is($rc, 0, '10 orders created') or diag $out;
 my @sn = split /\n/, $out;
 
 # the database goes away; the payments come in; it stays away ~10 s
+my $from = $ll->log_size;
 $db->stop;
 ($rc, $out) = ll_run(@c, 'pay', @sn);
 is($rc, 0, '10 payment messages published') or diag $out;
@@ -78,7 +83,55 @@ is(scalar(() = $k->consume("$topic.dlq")), 0, 'none was ever dead-lettered');
 my @notify = @{ $redis->cmd('LRANGE', 'asynq:{notify}:pending', 0, -1) };
 is_deeply([ sort @notify ], [ sort map { "pay_success:$_" } @sn ],
           'each paid order notified once');
+# the outage is in the log, once, and its end, once, however many
+# messages were retried meanwhile (before: not a line)
+my @lines = grep { / orders: / } split /\n/, substr($ll->log, $from);
+like($lines[0] // '', qr/\[err\] .* orders: mysql:\/\/\S+: mysql /,
+     'the outage is logged') or diag explain \@lines;
+is(scalar(grep { / orders: mysql:\/\/\S+ reachable again after \d+\.\d s/ }
+          @lines), 1, '... and its end, once') or diag explain \@lines;
+# a connection found broken, the refused connects, the end (and at most
+# one count of repeats, after a minute)
+cmp_ok(scalar @lines, '<=', 4, 'in at most 4 lines') or diag explain \@lines;
 unlike($ll->log, qr/to the dead-letter topic/, 'no dead letter in the log');
+
+# a reload onto a database that cannot be reached, or a SQLite file that
+# cannot be created, fails; the old generation goes on applying payments
+sub pay_and_wait {
+    my ($what) = @_;
+    # the database named, not read from the config (it may be the bad one)
+    my ($r, $o) = ll_run(@c, 'order', 'create', '--db', $du, '--count', 2,
+                         '--no-close');
+    my @new = split /\n/, $o;
+    ($r, $o) = ll_run(@c, 'pay', @new);
+    ok(ll_wait_until(sub {
+           my (undef, $show) = ll_run(@c, 'order', 'show', '--db', $du, @new);
+           (() = $show =~ /\bWaitUse\b/g) == 2 }, 30),
+       "$what: payments applied");
+}
+my $closed = ll_free_port();
+for my $bad ([ 'unreachable MariaDB', "mysql://u:pw\@127.0.0.1:$closed/x",
+               qr/127\.0\.0\.1:$closed.*mysql connect: / ],
+             [ 'SQLite file that cannot be created',
+               'sqlite:/proc/none/orders.db', qr/orders\.db/ ]) {
+    my ($what, $url, $why) = @$bad;
+    $from = $ll->log_size;
+    conf($url);
+    $ll->signal('HUP');
+    my $line = $ll->wait_log(qr/reload failed, generation 1 keeps running: module "orders": start failed: .*/,
+                             30, from => $from);
+    ok($line, "$what: the reload fails") or diag substr($ll->log, $from);
+    like($line, $why, "$what: ... saying why");
+    unlike($line, qr/pw\@/, "$what: ... without the password");
+    pay_and_wait("$what: the old generation");
+}
+$from = $ll->log_size;
+conf($du);
+$ll->signal('HUP');
+ok($ll->wait_log(qr/generation \d+ ready/, 30, from => $from),
+   'a good reload still works') or diag substr($ll->log, $from);
+pay_and_wait('the new generation');
+
 unlike($ll->log, qr/signal \d+ \(|AddressSanitizer|runtime error/, 'no crash');
 
 $ll->stop;

@@ -8,6 +8,11 @@
  * the store at once and no further.  A slot whose connection failed is
  * closed and reconnects on its next use: a database that is down only
  * makes calls answer LO_ORDERS_ERROR (the handlers retry) until it is back.
+ * A connection that breaks also retires the other open ones (the server
+ * may have restarted: each would otherwise be found dead by a message),
+ * and after a failed connect the next waits (50 ms doubling to 2 s; calls
+ * meanwhile answer the same error at once), so handler threads retrying
+ * many messages do not hammer a server that is down.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -26,6 +31,7 @@ typedef struct orders_slot_s  orders_slot_t;
 
 struct orders_slot_s {
     void               *db;         /* backend connection, NULL: closed */
+    unsigned            epoch;      /* the store's epoch when opened */
     rq_redis_t          redis;      /* cache connection (lazy) */
     orders_slot_t      *next;       /* in the free list */
 };
@@ -45,6 +51,11 @@ struct lo_orders_s {
     orders_slot_t          *slots;
     orders_slot_t          *free;
     void                   *user;       /* orders_store_set_user */
+    unsigned                epoch;      /* + 1 when a connection breaks */
+    int64_t                 retry_at;   /* CLOCK_MONOTONIC ms: no connect
+                                         * before (after a failed one) */
+    int64_t                 backoff;    /* ms, 0 after a connect worked */
+    char                    last_err[256];
 };
 
 
@@ -198,13 +209,24 @@ orders_store_tz(const lo_orders_t *s)
 }
 
 
-/* A slot with an open connection, or NULL with err set.  Blocks while all
- * pool_size slots are in use. */
+static int64_t
+orders_mono_ms(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+/* A slot with an open connection, or NULL with err set (*down = 1 when
+ * the server is unreachable or the back-off holds the connect).  Blocks
+ * while all pool_size slots are in use. */
 static orders_slot_t *
 orders_take(lo_orders_t *s, int *down, char *err, size_t errlen)
 {
     orders_slot_t  *sl;
-    int             dn = 0;
+    int             dn = 0, held;
 
     pthread_mutex_lock(&s->lock);
     while (s->free == NULL) {
@@ -212,28 +234,49 @@ orders_take(lo_orders_t *s, int *down, char *err, size_t errlen)
     }
     sl = s->free;
     s->free = sl->next;
+    if (sl->db != NULL && sl->epoch != s->epoch) {
+        s->be->close(sl->db);   /* opened before a connection broke */
+        sl->db = NULL;
+    }
+    held = sl->db == NULL && orders_mono_ms() < s->retry_at;
+    if (held) {
+        snprintf(err, errlen, "%s", s->last_err);
+        dn = 1;
+    }
+    sl->epoch = s->epoch;
     pthread_mutex_unlock(&s->lock);
 
-    if (sl->db == NULL) {
+    if (sl->db == NULL && !held) {
         sl->db = s->be->connect(&s->dsn, s->tz, s->conf->busy_timeout, &dn,
                                 err, errlen);
-        if (down != NULL) {
-            *down = dn;
-        }
+        pthread_mutex_lock(&s->lock);
         if (sl->db == NULL) {
-            pthread_mutex_lock(&s->lock);
-            sl->next = s->free;
-            s->free = sl;
-            pthread_cond_signal(&s->cond);
-            pthread_mutex_unlock(&s->lock);
-            return NULL;
+            s->backoff = rq_redis_backoff_next(s->backoff);
+            s->retry_at = orders_mono_ms() + s->backoff;
+            snprintf(s->last_err, sizeof(s->last_err), "%s", err);
+        } else {
+            s->backoff = 0;
+            s->retry_at = 0;
         }
+        pthread_mutex_unlock(&s->lock);
+    }
+    if (down != NULL) {
+        *down = dn;
+    }
+    if (sl->db == NULL) {
+        pthread_mutex_lock(&s->lock);
+        sl->next = s->free;
+        s->free = sl;
+        pthread_cond_signal(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+        return NULL;
     }
     return sl;
 }
 
 
-/* Give a slot back; rc ORDERS_DB_BROKEN closes its connection. */
+/* Give a slot back; rc ORDERS_DB_BROKEN closes its connection and
+ * retires the others. */
 static void
 orders_give(lo_orders_t *s, orders_slot_t *sl, int rc)
 {
@@ -242,6 +285,9 @@ orders_give(lo_orders_t *s, orders_slot_t *sl, int rc)
         sl->db = NULL;
     }
     pthread_mutex_lock(&s->lock);
+    if (rc == ORDERS_DB_BROKEN) {
+        s->epoch++;
+    }
     sl->next = s->free;         /* LIFO: the warm connections get reused */
     s->free = sl;
     pthread_cond_signal(&s->cond);

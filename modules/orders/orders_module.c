@@ -2,12 +2,15 @@
  * orders: the order store module.  It owns the connections to the order
  * database and offers them to business modules as the "orders" service
  * (lo_orders.h).  init checks the settings and opens nothing; start opens
- * the first connection and creates or checks the table.
+ * the first connection and creates or checks the table, waiting for a
+ * database that is down until ll_ready_deadline(), then failing (a reload
+ * onto an unreachable database keeps the old generation).
  *
  * For the admin module it counts the store's errors by operation and
  * keeps the instance's health: a call the database could not do makes
  * it unready, and a probe thread then checks the database every second
- * until it answers again (or a call succeeds first).
+ * until it answers again (or a call succeeds first).  An outage is
+ * logged once (its repeats counted) and its end once.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -36,6 +39,7 @@ typedef struct {
     pthread_cond_t      cond;
     int                 ready;      /* atomic read; written under lock */
     int                 stopping;
+    ll_log_limit_t      down;       /* database outages, for the log */
 } orders_module_t;
 
 static const ll_conf_field_t  orders_conf_schema[] = {
@@ -66,12 +70,19 @@ orders_free_store(void *store)
 }
 
 
-/* The database answered (ok) or could not (why): the health follows,
- * and the probe thread is woken to watch for its return.
- * @locality any thread */
+/* The database answered (ok) or could not (why): the log (every failure
+ * counted, written once) and the health follow, and the probe thread is
+ * woken to watch for its return.  @locality any thread */
 static void
 orders_health(orders_module_t *m, int ok, const char *why)
 {
+    if (ok) {
+        ll_log_recovered(m->in, &m->down, "%s reachable again",
+                         orders_store_text(m->store));
+    } else {
+        ll_log_fail(m->in, &m->down, LL_LOG_ERR, "%s: %s",
+                    orders_store_text(m->store), why);
+    }
     if (__atomic_load_n(&m->ready, __ATOMIC_RELAXED) == ok) {
         return;
     }
@@ -80,11 +91,8 @@ orders_health(orders_module_t *m, int ok, const char *why)
         __atomic_store_n(&m->ready, ok, __ATOMIC_RELAXED);
         if (ok) {
             ll_health_set(m->in, LL_HEALTH_READY, NULL);
-            ll_log(m->in, LL_LOG_INFO, "%s answers again: ready",
-                   orders_store_text(m->store));
         } else {
             ll_health_set(m->in, LL_HEALTH_UNREADY, "database: %s", why);
-            ll_log(m->in, LL_LOG_WARN, "not ready: %s", why);
             pthread_cond_signal(&m->cond);
         }
     }
@@ -223,6 +231,7 @@ orders_start(ll_instance_t *in, char *err, size_t errlen)
     static const char *const  ops[OP_N] = { "find", "change_state",
                                             "create" };
     orders_module_t          *m = ll_get_data(in);
+    struct timespec           nap = { 0, 100 * 1000000 };
     char                      why[LL_ERROR_MAX];
     int                       down, i, rc;
 
@@ -234,20 +243,19 @@ orders_start(ll_instance_t *in, char *err, size_t errlen)
                                  "name", ll_instance_name(in), "op", ops[i],
                                  (const char *) NULL);
     }
-    if (orders_store_open(m->store, &down, why, sizeof(why)) != 0) {
-        if (!down) {
+    /* a database that is down may come up (the store backs off between
+     * connects); a refused password or an unknown database will not */
+    while (orders_store_open(m->store, &down, why, sizeof(why)) != 0) {
+        if (!down || ll_now_ms() + nap.tv_nsec / 1000000
+                     >= ll_ready_deadline(in))
+        {
             snprintf(err, errlen, "%s: %s", orders_store_text(m->store), why);
             return -1;
         }
-        /* a database that is down is not a config error: handlers retry
-         * until it is back */
-        ll_log(in, LL_LOG_WARN, "%s is down (%s); orders will be retried "
-               "until it answers", orders_store_text(m->store), why);
-        orders_health(m, 0, why);
-    } else {
-        ll_log(in, LL_LOG_INFO, "order store %s ready",
-               orders_store_text(m->store));
+        nanosleep(&nap, NULL);
     }
+    ll_log(in, LL_LOG_INFO, "order store %s ready",
+           orders_store_text(m->store));
     rc = pthread_create(&m->probe, NULL, orders_probe, m);
     if (rc != 0) {
         snprintf(err, errlen, "probe thread: %s", strerror(rc));

@@ -27,6 +27,7 @@ typedef struct {
     char           *pid_file;
     char           *error_log;
     char           *log_level;
+    char           *log_format;
     int64_t         shutdown_timeout_ms;
     int64_t         handler_threads;
     char           *module_dir;
@@ -38,6 +39,8 @@ static const char *const  log_levels[] = {
     "err", "warn", "info", "debug", NULL
 };
 
+static const char *const  log_formats[] = { "text", "json", NULL };
+
 /* deadlines are "now + timeout" in int64 ms, in the master and in every
  * worker: a day is beyond any sane drain and far from overflow */
 static const ll_conf_field_t  core_schema[] = {
@@ -47,6 +50,9 @@ static const ll_conf_field_t  core_schema[] = {
                "\"stderr\" or a file path"),
     LL_SET_CHOICE(core_conf_t, log_level, "log_level", 0, "info", log_levels,
                   "err, warn, info or debug"),
+    LL_SET_CHOICE(core_conf_t, log_format, "log_format", 0, "text",
+                  log_formats, "text, or json: one object per line with "
+                  "go-zero's field names"),
     LL_SET_DURATION(core_conf_t, shutdown_timeout_ms, "shutdown_timeout", 0,
                     "8", 0, MAX_TIMEOUT_MS,
                     "time to finish in-flight work on QUIT (seconds or \"30s\")"),
@@ -467,6 +473,7 @@ load_settings(ll_conf_t *c, char *err, size_t n)
     c->settings = (ll_settings_t) {
         .pid_file = cc.pid_file, .error_log = cc.error_log,
         .log_level = ll__log_level_parse(cc.log_level),
+        .log_json = strcmp(cc.log_format, "json") == 0,
         .shutdown_timeout_ms = cc.shutdown_timeout_ms,
         .handler_threads = (int) cc.handler_threads,
         .module_dir = cc.module_dir, .status_file = cc.status_file,

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <sys/time.h>
 #include <sys/types.h>
 
 #include <looklook/looklook.h>
@@ -57,6 +58,7 @@ typedef struct {
     char           *pid_file;
     char           *error_log;
     int             log_level;
+    int             log_json;           /* log_format = "json" */
     int64_t         shutdown_timeout_ms;
     int             handler_threads;
     char           *module_dir;
@@ -213,7 +215,20 @@ void       ll__status_started(ll_instance_t *in);
 /* ll_log.c */
 int        ll__log_open(const char *path, char *err, size_t n);
 void       ll__log_set(int level, const char *who);
+/* log_format json (1) or text (0), -1 unchanged; the generation named in
+ * JSON lines, 0 unchanged */
+void       ll__log_format(int json, unsigned generation);
 int        ll__log_level_parse(const char *s);
+
+/* ll_log_json.c: JSON log lines (when ll__log_json_on).  The message
+ * being handled on this thread (NULL: none) names its id and options in
+ * every line (copied: it may go before the thread's next line).
+ * ll__log_json: the line, newline included, malloc'ed (NULL when out of
+ * memory). */
+extern int ll__log_json_on;
+void       ll__log_context(const ll_msg_t *msg);
+char      *ll__log_json(const struct timeval *tv, int level, const char *who,
+    unsigned generation, const char *content, size_t *len);
 void       ll__log_core(int level, const char *fmt, ...) LL_PRINTF(2, 3);
 
 /* ll_paths.c */

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -19,6 +20,7 @@
 static int          log_fd = STDERR_FILENO;
 static int          log_level = LL_LOG_INFO;
 static const char  *log_who = "master";
+static unsigned     log_gen;        /* generation, for JSON lines */
 
 static const char  *level_names[] = { "err", "warn", "info", "debug" };
 
@@ -43,6 +45,17 @@ ll__log_set(int level, const char *who)
     }
     if (who != NULL) {
         log_who = who;
+    }
+}
+
+void
+ll__log_format(int json, unsigned generation)
+{
+    if (json >= 0) {
+        ll__log_json_on = json;
+    }
+    if (generation != 0) {
+        log_gen = generation;
     }
 }
 
@@ -88,6 +101,31 @@ clamp_len(size_t len, int r, size_t max)
     return len < max ? len : max;
 }
 
+/* one write per line; nothing useful to do if the log itself fails */
+static void
+log_put(const char *line, size_t len)
+{
+    if (write(log_fd, line, len) < 0) {
+        return;
+    }
+}
+
+static void
+log_write_json(const struct timeval *tv, const char *who, int level,
+    const char *fmt, va_list ap)
+{
+    char    content[4096], *line;
+    size_t  len;
+
+    vsnprintf(content, sizeof(content), fmt, ap);
+    ll__mask_secrets(content, sizeof(content) - 1);
+    line = ll__log_json(tv, level, who, log_gen, content, &len);
+    if (line != NULL) {
+        log_put(line, len);
+        free(line);
+    }
+}
+
 static void
 log_write(const char *who, int level, const char *fmt, va_list ap)
 {
@@ -101,6 +139,10 @@ log_write(const char *who, int level, const char *fmt, va_list ap)
         return;
     }
     gettimeofday(&tv, NULL);
+    if (ll__log_json_on) {
+        log_write_json(&tv, who, level, fmt, ap);
+        return;
+    }
     localtime_r(&tv.tv_sec, &tm);
     len = strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S", &tm);
     /* each part may be cut short: len counts what is really in line[],
@@ -115,10 +157,7 @@ log_write(const char *who, int level, const char *fmt, va_list ap)
     ll__mask_secrets(line, sizeof(line) - 1);
     len = strlen(line);
     line[len++] = '\n';
-    /* one write per line; nothing useful to do if the log itself fails */
-    if (write(log_fd, line, len) < 0) {
-        return;
-    }
+    log_put(line, len);
 }
 
 void

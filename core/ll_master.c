@@ -388,6 +388,7 @@ gen_ready(void)
     new_conf = NULL;
     cur_gen = new_gen;
     new_gen = 0;
+    ll__log_format(-1, cur_gen);
     memset(slots, 0, sizeof(slots));
     ll__log_core(LL_LOG_INFO, "generation %u ready (%d workers)", cur_gen, n);
     ll__notify("READY=1\nSTATUS=generation %u ready (%d workers)", cur_gen, n);
@@ -497,6 +498,7 @@ reload(void)
         return;
     }
     ll__log_set(conf->settings.log_level, NULL);
+    ll__log_format(conf->settings.log_json, 0);
     start_gen(conf);
 }
 
@@ -702,6 +704,7 @@ ll__master_run(const char *path)
         return 1;
     }
     ll__log_set(conf->settings.log_level, "master");
+    ll__log_format(conf->settings.log_json, 0);
     if (ll__metrics_open(ll__path_abs(conf->settings.status_file, abs,
                                       sizeof(abs)), 1, err, sizeof(err)) != 0)
     {

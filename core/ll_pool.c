@@ -47,6 +47,9 @@ run_one(ll_cycle_t *c, ll_msg_t *m)
 
     memcpy(&done, &m->core[1], sizeof(done));
     ll_result_init(&res);
+    /* log lines of the handler and of the source's done callback name
+     * the message */
+    ll__log_context(m);
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     r = ll__route_find(c, m->source, m->type);
@@ -70,6 +73,7 @@ run_one(ll_cycle_t *c, ll_msg_t *m)
     ll__metric_add(metric, outcome, us, 1);
 
     done(m, outcome, &res, Q_ARG(m));
+    ll__log_context(NULL);
 }
 
 /* A message not run because the worker stops: back to its source as a

@@ -102,6 +102,7 @@ ll__worker_run(const char *conf_path, unsigned generation, int slot,
         fail(ready_fd, err);
     }
     ll__log_set(conf->settings.log_level, NULL);
+    ll__log_format(conf->settings.log_json, generation);
     c = ll__cycle_create(conf, LL_MODE_WORKER, err, sizeof(err));
     if (c == NULL) {
         fail(ready_fd, err);

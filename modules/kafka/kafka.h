@@ -97,7 +97,7 @@ typedef struct kq_item_s  kq_item_t;
 struct kq_item_s {
     int                 dr_kind;    /* KQ_DR_ITEM: first, for the opaque */
     ll_msg_t            msg;        /* what the handler sees */
-    ll_opt_t            opts[2];    /* msg.opts: partition, offset */
+    ll_opt_t            opts[3];    /* msg.opts: topic, partition, offset */
     int32_t             partition;
     int64_t             offset;
     int                 stalls;     /* transient retries (not attempts) */

@@ -86,6 +86,8 @@ static const ll_conf_field_t kq_schema[] = {
 /* What a delivered message carries beyond the generic fields, and what a
  * message to publish may say. */
 static const ll_opt_decl_t kq_opts[] = {
+    { "topic", LL_OPT_STR, LL_OPT_IN,
+      "the record's topic (also the message type), for logs" },
     { "partition", LL_OPT_INT, LL_OPT_IN | LL_OPT_OUT,
       "delivered: the record's partition; to publish: the partition to "
       "write to (default: by key)" },

@@ -131,10 +131,11 @@ kq_item_new(kq_t *kq, rd_kafka_message_t *rkm)
 
     it->partition = rkm->partition;
     it->offset = rkm->offset;
-    it->opts[0] = (ll_opt_t) LL_OPT_N("partition", rkm->partition);
-    it->opts[1] = (ll_opt_t) LL_OPT_N("offset", rkm->offset);
+    it->opts[0] = (ll_opt_t) LL_OPT_S("topic", rd_kafka_topic_name(rkm->rkt));
+    it->opts[1] = (ll_opt_t) LL_OPT_N("partition", rkm->partition);
+    it->opts[2] = (ll_opt_t) LL_OPT_N("offset", rkm->offset);
     it->msg.opts = it->opts;
-    it->msg.nopts = 2;
+    it->msg.nopts = 3;
     it->msg.source = ll_instance_name(kq->in);
     it->msg.type = rd_kafka_topic_name(rkm->rkt);
     it->msg.key = rkm->key;

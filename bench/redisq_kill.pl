@@ -20,8 +20,10 @@ my $r    = LL::Redis->start;
 my $ll   = LL::Test::Server->new;
 my $dir  = $ll->dir;
 my $rec  = "$dir/rec.txt";
-$ll->conf(redisq_conf(url => $r->url, record => $rec, workers => 2,
-                      redisq => "concurrency = $conc;"));
+# every task in flight at once: as many handler threads as redisq's slots
+$ll->conf("handler_threads = $conc;\n"
+          . redisq_conf(url => $r->url, record => $rec, workers => 2,
+                        redisq => "concurrency = $conc;"));
 $ll->start or die "looklook did not start:\n" . $ll->log;
 ll_write("$dir/t.jsonl", join '', map { qq({"type":"k","payload":"sleep=$ms stubborn","id":"B$_"}\n) } 1 .. $N);
 my ($st, $out) = cli('-u', $r->url, 'task', 'enqueue', '--file', "$dir/t.jsonl");
@@ -39,7 +41,7 @@ ll_wait_until(sub {
     $t_all = time;
 }, 300);
 my ($line) = $ll->log =~ /(worker $victim died: .*)/;
-printf "kill -9 of 1 of 2 workers, %d tasks of %d ms in flight (concurrency %d each)\n",
+printf "kill -9 of 1 of 2 workers, %d tasks of %d ms in flight (concurrency and handler threads %d each)\n",
        $N, $ms, $conc;
 printf "  %s\n", $line // 'no dead-worker recovery logged';
 printf "  dead worker's tasks retried %.2f s after the kill\n", $t_retry - $t0 if $t_retry;

@@ -45,6 +45,7 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The command groups (each in its own file). */
 int cli_stats(cli_ctx_t *ctx, int argc, char **argv);
 int cli_queue(cli_ctx_t *ctx, int argc, char **argv);
+int cli_queue_check(cli_ctx_t *ctx, int argc, char **argv);  /* cli_check.c */
 int cli_task(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cron(cli_ctx_t *ctx, int argc, char **argv);
 int cli_order(cli_ctx_t *ctx, int argc, char **argv);

@@ -21,7 +21,8 @@ static const struct {
     const char     *usage;
 } groups[] = {
     { "stats", cli_stats, "stats" },
-    { "queue", cli_queue, "queue ls | inspect Q | pause Q | unpause Q" },
+    { "queue", cli_queue, "queue ls | inspect Q | pause Q | unpause Q | "
+                          "check [--fix] [Q...]" },
     { "task",  cli_task,
       "task ls|inspect|run|archive|delete|enqueue ... (task -h for more)" },
     { "cron",  cli_cron,  "cron ls | history ID | run ID" },

@@ -135,11 +135,15 @@ cli_queue(cli_ctx_t *ctx, int argc, char **argv)
     const char       *sub = argc > 1 ? argv[1] : "";
     int               status = 0, pause;
 
+    if (strcmp(sub, "check") == 0) {
+        return cli_queue_check(ctx, argc, argv);
+    }
     if (strcmp(sub, "ls") == 0 ? argc != 2
         : (strcmp(sub, "inspect") != 0 && strcmp(sub, "pause") != 0
            && strcmp(sub, "unpause") != 0) || argc != 3)
     {
-        cli_error("usage: queue ls | inspect Q | pause Q | unpause Q");
+        cli_error("usage: queue ls | inspect Q | pause Q | unpause Q | "
+                  "check [--fix] [Q...]");
         return 2;
     }
     if (cli_redisq_open(ctx, &rc, &r) != 0) {

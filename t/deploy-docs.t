@@ -77,7 +77,7 @@ SKIP: {
     is(complete('looklook-cli', '_looklook_cli', 'looklook-cli', '-c', 'x.conf', 'ta'), 'task',
        'looklook-cli -c FILE ta<TAB>');
     is(complete('looklook-cli', '_looklook_cli', 'looklook-cli', 'queue', ''),
-       'inspect ls pause unpause', 'looklook-cli queue <TAB>');
+       'check inspect ls pause unpause', 'looklook-cli queue <TAB>');
     is(complete('looklook-cli', '_looklook_cli', 'looklook-cli', 'task', 'ls', '--state', 'ar'),
        'archived', 'looklook-cli task ls --state ar<TAB>');
     is(complete('looklook-cli', '_looklook_cli', 'looklook-cli', 'cron', ''),

@@ -90,10 +90,13 @@ rq_redis_t *admin_redis(const admin_req_t *req, admin_resp_t *resp);
 
 /* Handlers in their own files (rows of admin_routes[]): the dashboard's
  * files (admin_ui.c), the CSRF token (admin_csrf.c), redisq's queues and
- * tasks (admin_api_queues.c). */
+ * tasks (admin_api_queues.c), asynq servers (admin_api_servers.c), cron
+ * entries (admin_api_cron.c). */
 typedef void admin_handler_t(const admin_req_t *req, admin_resp_t *resp);
 admin_handler_t  admin_get_index, admin_get_ui, admin_get_csrf;
 admin_handler_t  admin_get_queues, admin_get_queue, admin_post_queue;
+admin_handler_t  admin_get_servers, admin_get_cron, admin_get_cron_entry;
+admin_handler_t  admin_post_cron;
 
 /* admin_csrf.c: 1 when the request's X-CSRF-Token header equals its
  * ll_csrf cookie (both set by GET /api/csrf), else 0 */

@@ -102,5 +102,9 @@ const admin_route_t  admin_routes[] = {
     { "GET", "/api/queues", 0,            admin_get_queues },
     { "GET", "/api/queues/", 0,           admin_get_queue },
     { "POST", "/api/queues/", ADMIN_ACTION, admin_post_queue },
+    { "GET", "/api/servers", 0,           admin_get_servers },
+    { "GET", "/api/cron",   0,            admin_get_cron },
+    { "GET", "/api/cron/",  0,            admin_get_cron_entry },
+    { "POST", "/api/cron/", ADMIN_ACTION, admin_post_cron },
     { NULL, NULL, 0, NULL }
 };

@@ -1,5 +1,5 @@
 /* looklook dashboard: one hand-written script, no framework.  Each view
- * (overview, queues, one queue, one task) is drawn from the JSON API
+ * (overview, queues, one queue, one task, servers, cron, kafka) is drawn from the JSON API
  * under /api/ (modules/admin/README.md) and redrawn on a timer.  Actions
  * are POSTs carrying the CSRF token from GET /api/csrf. */
 'use strict';
@@ -316,6 +316,143 @@ async function drawTask(seq, q, id) {
   view(h + '<p><a href="' + esc(qlink(q, t.state)) + '">\u2190 ' + esc(t.state) + ' tasks of ' + esc(q) + '</a></p>');
 }
 
+/* ---- servers ----------------------------------------------------------- */
+
+function taskLink(q, id) {
+  return '<a class="mono" href="#/queues/' + esc(encodeURIComponent(q)) + '/tasks/' +
+    esc(encodeURIComponent(id)) + '">' + esc(id) + '</a>';
+}
+
+async function drawServers(seq) {
+  const servers = await api('/api/servers');
+  if (seq !== viewSeq) return;
+  let h = '<h1>Servers</h1>';
+  if (!servers.length) { view(h + '<p class="muted">No server has written its info to this Redis.</p>'); return; }
+  h += '<table id="servers"><tr><th>host</th><th>pid</th><th>server ID</th><th>status</th>' +
+    '<th class="n">concurrency</th><th>queues (priority)</th><th>started</th><th class="n">active</th></tr>' +
+    servers.map(v => '<tr data-server="' + esc(v.server_id) + '"><td>' + esc(v.host) + '</td><td class="mono">' +
+      esc(v.pid) + '</td><td class="mono">' + esc(v.server_id) + '</td><td>' +
+      pill(v.status, v.status === 'active' ? 'ok' : 'warn') + '</td><td class="n">' + esc(v.concurrency) +
+      '</td><td>' + Object.keys(v.queues).sort().map(q => esc(q) + ' ' + esc(v.queues[q])).join(', ') +
+      (v.strict_priority ? ' ' + pill('strict') : '') + '</td><td>' + when(v.started) +
+      '</td><td class="n">' + esc(v.active_workers) + '</td></tr>').join('') + '</table>';
+  const running = [];
+  servers.forEach(v => v.workers.forEach(w => running.push([v, w])));
+  h += '<h2>Active tasks</h2><table id="workers-active"><tr><th>task</th><th>type</th><th>payload</th>' +
+    '<th>queue</th><th>server</th><th>started</th><th>deadline</th></tr>' +
+    (running.map(([v, w]) => '<tr data-id="' + esc(w.task_id) + '"><td>' + taskLink(w.queue, w.task_id) +
+      '</td><td>' + esc(w.type) + '</td><td class="mono preview">' + esc(w.payload) + '</td><td>' +
+      esc(w.queue) + '</td><td class="mono">' + esc(v.host + ':' + v.pid) + '</td><td>' + when(w.started) +
+      '</td><td>' + when(w.deadline) + '</td></tr>').join('') ||
+      '<tr><td colspan="7" class="muted">no task is running</td></tr>') + '</table>';
+  view(h);
+}
+
+/* ---- cron -------------------------------------------------------------- */
+
+/* the queue an entry enqueues into, from its asynq options */
+function cronQueue(e) {
+  const o = (e.options || []).map(x => /^Queue\("(.*)"\)$/.exec(x)).find(Boolean);
+  return o ? o[1] : 'default';
+}
+
+/* the last task's state: its hash, or gone once done (no retention) */
+async function lastResult(e) {
+  if (!e.last_task) return '';
+  try {
+    const t = await api('/api/queues/' + encodeURIComponent(cronQueue(e)) + '/tasks/' +
+                        encodeURIComponent(e.last_task));
+    return pill(t.state, t.state === 'archived' ? 'bad' : t.state === 'retry' ? 'warn' : 'ok') +
+      (t.last_error ? ' <span class="err">' + esc(t.last_error) + '</span>' : '');
+  } catch (err) {
+    return pill('done', 'ok');
+  }
+}
+
+async function drawCron(seq) {
+  const entries = await api('/api/cron');
+  const results = await Promise.all(entries.map(lastResult));
+  if (seq !== viewSeq) return;
+  let h = '<h1>Cron</h1>';
+  if (!entries.length) { view(h + '<p class="muted">No cron entry is published in this Redis.</p>'); return; }
+  h += '<table id="cron"><tr><th>entry</th><th>spec</th><th>task type</th><th>options</th><th>next</th>' +
+    '<th>previous</th><th>last task</th><th>result</th><th></th></tr>' +
+    entries.map((e, i) => '<tr data-entry="' + esc(e.entry) + '"><td><a href="#/cron/' +
+      esc(encodeURIComponent(e.entry || e.id)) + '">' + esc(e.entry || e.id) + '</a></td><td class="mono">' +
+      esc(e.spec) + '</td><td>' + esc(e.type) + '</td><td class="mono">' + esc((e.options || []).join(', ')) +
+      '</td><td>' + when(e.next) + '</td><td>' + (e.prev ? when(e.prev) : '<span class="muted">never</span>') +
+      '</td><td>' + (e.last_task ? taskLink(cronQueue(e), e.last_task) : '') + '</td><td>' + results[i] +
+      '</td><td><button data-act="cron-run" data-entry="' + esc(e.entry || e.id) + '">Run now</button></td></tr>'
+    ).join('') + '</table>';
+  view(h);
+}
+
+async function drawCronEntry(seq, entry) {
+  const [entries, hist] = await Promise.all([api('/api/cron'),
+    api('/api/cron/' + encodeURIComponent(entry) + '/history?n=50')]);
+  if (seq !== viewSeq) return;
+  const e = entries.find(x => x.entry === entry || x.id === entry) || { entry: entry, options: [] };
+  const q = cronQueue(e);
+  view('<h1>Cron entry <span class="mono">' + esc(entry) + '</span> ' +
+    '<button data-act="cron-run" data-entry="' + esc(entry) + '">Run now</button></h1>' +
+    '<div class="cards">' + card('spec', esc(e.spec || '')) + card('next', when(e.next)) +
+    card('previous', e.prev ? when(e.prev) : 'never') + card('queue', esc(q)) + '</div>' +
+    '<h2>History <span class="muted">(newest first)</span></h2><table id="history"><tr><th>task</th>' +
+    '<th>enqueued</th></tr>' + (hist.map(x => '<tr><td>' + taskLink(q, x.task_id) + '</td><td>' +
+      when(x.enqueued_at) + '</td></tr>').join('') ||
+      '<tr><td colspan="2" class="muted">not fired yet</td></tr>') + '</table>');
+}
+
+/* ---- kafka: from the kafka module's series in /api/status --------------- */
+
+/* 'name{a="x",b="y"}' -> {name, labels} */
+function parseSeries(key) {
+  const m = /^([^{]+)(?:\{(.*)\})?$/.exec(key) || [null, key, ''];
+  const labels = {};
+  (m[2] || '').replace(/(\w+)="((?:[^"\\]|\\.)*)"/g, (_, k, v) => { labels[k] = v.replace(/\\(.)/g, '$1'); });
+  return { name: m[1], labels: labels };
+}
+
+async function drawKafka(seq) {
+  await pollStatus();
+  if (seq !== viewSeq || !status) return;
+  const parts = {}, topics = {};
+  (status.metrics || []).forEach(x => {
+    const s = parseSeries(x.series), l = s.labels;
+    if (!/^looklook_kafka_/.test(s.name)) return;
+    if (l.partition !== undefined) {
+      const k = l.name + '\u0000' + l.topic + '\u0000' + l.partition;
+      const p = parts[k] = parts[k] || { name: l.name, topic: l.topic, partition: +l.partition };
+      p[s.name.replace(/^looklook_kafka_/, '')] = x.value;
+    } else if (l.topic !== undefined) {
+      const k = l.name + '\u0000' + l.topic;
+      const t = topics[k] = topics[k] || { name: l.name, topic: l.topic };
+      t[s.name.replace(/^looklook_kafka_|_total$/g, '')] = x.value;
+    }
+  });
+  const pl = Object.values(parts).sort((a, b) => a.name.localeCompare(b.name) ||
+    a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  let h = '<h1>Kafka</h1>';
+  if (!pl.length && !Object.keys(topics).length) {
+    view(h + '<p class="muted">No kafka instance has reported a partition yet.</p>');
+    return;
+  }
+  h += '<h2>Partitions</h2><table id="partitions"><tr><th>instance</th><th>topic</th><th class="n">partition</th>' +
+    '<th class="n">lag</th><th>fetching</th></tr>' +
+    pl.map(p => '<tr data-part="' + esc(p.topic + '/' + p.partition) + '"><td>' + esc(p.name) + '</td><td>' +
+      esc(p.topic) + '</td><td class="n">' + esc(p.partition) + '</td><td class="n">' +
+      (p.consumer_lag === undefined ? '' : num(p.consumer_lag)) + '</td><td>' +
+      (p.partition_paused ? pill('paused (backlog full)', 'warn') : pill('fetching', 'ok')) +
+      '</td></tr>').join('') + '</table>';
+  h += '<h2>Given up</h2><table id="dead"><tr><th>instance</th><th>topic</th>' +
+    '<th class="n">dead-lettered</th><th class="n">dropped</th></tr>' +
+    (Object.values(topics).map(t => '<tr><td>' + esc(t.name) + '</td><td>' + esc(t.topic) +
+      '</td><td class="n">' + num(t.dead_lettered) + '</td><td class="n">' + num(t.dropped) +
+      '</td></tr>').join('') || '<tr><td colspan="4" class="muted">nothing dead-lettered or dropped</td></tr>') +
+    '</table>';
+  view(h);
+}
+
 /* ---- actions ----------------------------------------------------------- */
 
 /* A destructive button asks once more: the first click arms it. */
@@ -329,7 +466,9 @@ async function act(b) {
   }
   const base = '/api/queues/' + encodeURIComponent(q);
   let path, what;
-  if (a === 'pause' || a === 'unpause') {
+  if (a === 'cron-run') {
+    path = '/api/cron/' + encodeURIComponent(b.dataset.entry) + '/run'; what = 'run ' + b.dataset.entry;
+  } else if (a === 'pause' || a === 'unpause') {
     path = base + '/' + a; what = a + 'd ' + q;
   } else if (a.endsWith('-all')) {
     path = base + '/states/' + b.dataset.state + '/' + a.slice(0, -4);
@@ -340,7 +479,8 @@ async function act(b) {
   b.disabled = true;
   try {
     const r = await post(path);
-    flash(what + (r && r.count !== undefined ? ': ' + r.count + ' done' : ': done'));
+    flash(what + (r && r.count !== undefined ? ': ' + r.count + ' done'
+      : r && r.task_id ? ': enqueued ' + r.task_id : ': done'));
     if (a === 'delete' && location.hash.indexOf('/tasks/') > 0) {
       location.hash = qlink(q, 'pending');
       return;
@@ -372,6 +512,10 @@ function route() {
   if (p[0] === 'queues' && p[2] === 'tasks' && p.length === 4) {
     return { page: 'queues', draw: seq => drawTask(seq, p[1], p[3]) };
   }
+  if (p[0] === 'servers') return { page: 'servers', draw: drawServers };
+  if (p[0] === 'cron' && p.length === 2) return { page: 'cron', draw: seq => drawCronEntry(seq, p[1]) };
+  if (p[0] === 'cron') return { page: 'cron', draw: drawCron };
+  if (p[0] === 'kafka') return { page: 'kafka', draw: drawKafka };
   return { page: 'overview', draw: async () => { await pollStatus(); drawOverview(); } };
 }
 
@@ -396,4 +540,4 @@ async function render() {
 window.addEventListener('hashchange', render);
 pollStatus().then(render);
 /* the history keeps growing while another page is shown */
-setInterval(() => { if (route().page !== 'overview') pollStatus(); }, POLL_MS);
+setInterval(() => { if (['overview', 'kafka'].indexOf(route().page) < 0) pollStatus(); }, POLL_MS);

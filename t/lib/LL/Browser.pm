@@ -72,7 +72,7 @@ sub _call {
         // die "webdriver $method $path: $res->{status} $res->{content}";
     die "webdriver $method $path: $v->{value}{error}: $v->{value}{message}"
         if !$res->{success} && !$self->{soft};
-    return $v->{value} // $v;
+    return ref $v eq 'HASH' && exists $v->{value} ? $v->{value} : $v;
 }
 
 sub _s { "/session/$_[0]{session}$_[1]" }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ll_core.h"
+#include "lt_duration.h"
 
 #define S(n)  ((const config_setting_t *) (n))
 
@@ -109,53 +110,7 @@ ll__conf_type_name(int type)
 LL_API int
 ll_parse_duration(const char *s, int64_t *ms)
 {
-    static const struct { const char *u; double ms; } units[] = {
-        { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
-        { "d", 86400000 }
-    };
-    double   total = 0, v;
-    char    *end;
-    size_t   i, ulen;
-    int      parts = 0;
-
-    while (isspace((unsigned char) *s)) {
-        s++;
-    }
-    if (*s == '\0') {
-        return -1;
-    }
-    while (*s != '\0') {
-        errno = 0;
-        v = strtod(s, &end);
-        if (end == s || errno != 0 || v < 0 || !isfinite(v)) {
-            return -1;
-        }
-        s = end;
-        if (*s == '\0' && parts == 0) {
-            total = v * 1000;       /* a bare number is seconds */
-            break;
-        }
-        for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-            ulen = strlen(units[i].u);
-            /* "m" must not take the "m" of "ms" */
-            if (strncmp(s, units[i].u, ulen) == 0
-                && !isalpha((unsigned char) s[ulen]))
-            {
-                break;
-            }
-        }
-        if (i == sizeof(units) / sizeof(units[0])) {
-            return -1;
-        }
-        total += v * units[i].ms;
-        s += strlen(units[i].u);
-        parts++;
-    }
-    if (total > 9.2e18) {
-        return -1;
-    }
-    *ms = (int64_t) llround(total);
-    return 0;
+    return lt_duration_parse(s, LT_DUR_LOOKLOOK, ms);
 }
 
 static int

@@ -17,6 +17,7 @@
 #include "ll_auto_config.h"
 #include "ll_include.h"
 #include "ll_mask.h"
+#include "lt_clock.h"
 
 #define LL_ERRLEN  1024
 
@@ -250,7 +251,5 @@ void       ll__worker_run(const char *conf_path, unsigned generation,
     int slot, int count, int ready_fd, pid_t master)
     __attribute__((noreturn));
 int        ll__check(const char *conf_path, int mode, char *err, size_t n);
-
-int64_t    ll__mono_ms(void);
 
 #endif /* LL_CORE_H_INCLUDED */

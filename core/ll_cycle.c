@@ -324,19 +324,7 @@ ll_generation(const ll_instance_t *in)
 LL_API int64_t
 ll_now_ms(void)
 {
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t
-ll__mono_ms(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return lt_now_ms();
 }
 
 LL_API int64_t

@@ -239,7 +239,7 @@ spawn(unsigned gen, int slot, int count)
     close(fds[1]);
     w = &workers[nworkers++];
     *w = (worker_t) { .pid = pid, .gen = gen, .slot = slot, .fd = fds[0],
-                      .state = W_STARTING, .started = ll__mono_ms() };
+                      .state = W_STARTING, .started = lt_mono_ms() };
     return w;
 }
 
@@ -251,7 +251,7 @@ spawn(unsigned gen, int slot, int count)
 static void
 retire(worker_t *w, int sig, int64_t grace)
 {
-    int64_t  at = ll__mono_ms() + grace;
+    int64_t  at = lt_mono_ms() + grace;
 
     kill(w->pid, sig);
     w->state = W_RETIRING;
@@ -334,7 +334,7 @@ start_gen(ll_conf_t *conf)
     new_gen = ++last_gen;
     new_conf = conf;
     ll__status_gen_reset(new_gen);
-    new_deadline = ll__mono_ms() + conf->settings.ready_timeout_ms;
+    new_deadline = lt_mono_ms() + conf->settings.ready_timeout_ms;
     for (i = 0; i < conf->settings.worker_processes; i++) {
         if (spawn(new_gen, i, conf->settings.worker_processes) == NULL) {
             snprintf(why, sizeof(why), "cannot start worker %d of %d", i,
@@ -445,7 +445,7 @@ reap(void)
         if (w->fd != -1) {
             read_ready(w);  /* a last word may be waiting in the pipe */
         }
-        now = ll__mono_ms();
+        now = lt_mono_ms();
         status_text(status, st, sizeof(st));
         if (w->state == W_RETIRING || stopping) {
             ll__log_core(LL_LOG_INFO, "worker %d (generation %u) %s",
@@ -483,7 +483,7 @@ reload(void)
     ll__log_core(LL_LOG_INFO, "reload requested");
     ll__status_reload_begin();
     ll__notify("RELOADING=1\nMONOTONIC_USEC=%lld",
-               (long long) ll__mono_ms() * 1000);
+               (long long) lt_mono_ms() * 1000);
     if (check_in_child(err, sizeof(err)) != 0
         || (conf = ll__conf_load(conf_path, err, sizeof(err))) == NULL)
     {
@@ -537,7 +537,7 @@ static void
 publish(void)
 {
     ll_st_master_t  *m;
-    int64_t          now = ll_now_ms(), mono = ll__mono_ms();
+    int64_t          now = ll_now_ms(), mono = lt_mono_ms();
     int              i;
 
     if (ll__st == NULL) {
@@ -568,7 +568,7 @@ loop_once(void)
     int            n = 1, i, r;
     char           drain[64];
 
-    now = ll__mono_ms();
+    now = lt_mono_ms();
     if (new_gen != 0 && new_deadline - now < timeout) {
         timeout = new_deadline - now;
     }
@@ -633,7 +633,7 @@ loop_once(void)
         reload();
     }
 
-    now = ll__mono_ms();
+    now = lt_mono_ms();
     if (new_gen != 0 && now >= new_deadline) {
         gen_failed("workers were not ready within ready_timeout");
     }

@@ -41,9 +41,8 @@ run_one(ll_cycle_t *c, ll_msg_t *m)
     ll_result_t      res;
     ll_metric_t     *metric;
     ll_done_pt       done;
-    struct timespec  t0, t1;
     int              outcome;
-    int64_t          us;
+    int64_t          t0, us;
 
     memcpy(&done, &m->core[1], sizeof(done));
     ll_result_init(&res);
@@ -51,7 +50,7 @@ run_one(ll_cycle_t *c, ll_msg_t *m)
      * the message */
     ll__log_context(m);
 
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    t0 = lt_mono_ns();
     r = ll__route_find(c, m->source, m->type);
     if (r == NULL) {
         metric = c->unrouted;
@@ -68,8 +67,7 @@ run_one(ll_cycle_t *c, ll_msg_t *m)
             res.reason = LL_R_ERROR;    /* returned without ll_retry() */
         }
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    us = (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
+    us = (lt_mono_ns() - t0) / 1000;
     ll__metric_add(metric, outcome, us, 1);
 
     done(m, outcome, &res, Q_ARG(m));

@@ -14,8 +14,9 @@ my ($san) = ll_slurp("$objs/Makefile") =~ /(-fsanitize=\S+(?: -fno-\S+)*)/;
 $san //= '';
 my ($rc, $out) = ll_run('sh', '-c',
     "mkdir -p $objs/t && \${CC:-cc} -std=gnu11 -g -O1 -Wall -Wextra -Werror"
-    . " -D_GNU_SOURCE -Ilib/beanstalk $san -o $bin"
-    . " lib/beanstalk/test/bs_client_test.c lib/beanstalk/bs_client.c");
+    . " -D_GNU_SOURCE -Ilib/beanstalk -Ilib/time $san -o $bin"
+    . " lib/beanstalk/test/bs_client_test.c lib/beanstalk/bs_client.c"
+    . " lib/time/lt_clock.c");
 is($rc, 0, 'client test program builds without warnings') or diag $out;
 
 my $b = LL::Beanstalk->start;

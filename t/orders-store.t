@@ -10,7 +10,8 @@ use LL::MariaDB;
 
 my $objs = ll_objs();
 my $bin  = "$objs/t/orders_store_test";
-my @srcs = (glob('lib/orders/orders_*.c'), 'lib/redis/rq_redis.c');
+my @srcs = (glob('lib/orders/orders_*.c'), 'lib/redis/rq_redis.c',
+            'lib/time/lt_clock.c');
 # built like the rest of the build folder: with its sanitizers, if any
 my ($san) = ll_slurp("$objs/Makefile") =~ /(-fsanitize=\S+(?: -fno-\S+)*)/;
 $san //= '';
@@ -18,7 +19,7 @@ my $pkgs = 'sqlite3 libmariadb libcjson hiredis libcrypto';
 my ($rc, $out) = ll_run('sh', '-c',
     "mkdir -p $objs/t && \${CC:-cc} -std=gnu11 -g -O1 -Wall -Wextra -Werror"
     . " -D_GNU_SOURCE -pthread -Iinclude -Iinclude/looklook -Ilib/orders"
-    . " -Ilib/redis \$(pkg-config --cflags $pkgs) $san -o $bin"
+    . " -Ilib/redis -Ilib/time \$(pkg-config --cflags $pkgs) $san -o $bin"
     . " lib/orders/test/orders_store_test.c @srcs"
     . " \$(pkg-config --libs $pkgs)");
 is($rc, 0, 'store test program builds without warnings') or diag $out;

@@ -286,7 +286,7 @@ rq_enqueue(rq_redis_t *r, const ll_msg_t *m, rq_enq_out_t *out)
     rq_enq_t     e;
     int          rc;
 
-    if (rq_enq_prepare(&e, m, rq_now_ms(), out) != RQ_OK) {
+    if (rq_enq_prepare(&e, m, lt_now_ms(), out) != RQ_OK) {
         free(e.msg);
         return out->rc;
     }
@@ -338,7 +338,7 @@ rq_enqueue_many(rq_redis_t *r, const ll_msg_t *m, size_t n,
 
     for (base = 0; base < n; base += cnt) {
         cnt = n - base < RQ_CHUNK ? n - base : RQ_CHUNK;
-        now = rq_now_ms();
+        now = lt_now_ms();
         lastq = NULL;
         for (i = 0; i < cnt; i++) {
             sent[i] = sadd[i] = 0;

@@ -134,7 +134,7 @@ rq_queue_info(rq_redis_t *r, const char *q, rq_queue_info_t *qi, char *err,
     rq_keys_t    k;
     char         pday[RQ_KEY_MAX + 16], fday[RQ_KEY_MAX + 16];
     char         oldest[RQ_KEY_MAX + RQ_ID_MAX];
-    int64_t      now_ms = rq_now_ms();
+    int64_t      now_ms = lt_now_ms();
     int          i, n = 0, rc = 0;
 
     if (rq_known_queue(r, q, &k, err, errlen) != 0) {
@@ -214,7 +214,7 @@ rq_queue_pause(rq_redis_t *r, const char *q, int pause, char *err,
         return -1;
     }
     rep = pause ? rq_redis_cmd(r, "SETNX %s %lld", k.paused,
-                               (long long) (rq_now_ms() / 1000))
+                               (long long) (lt_now_ms() / 1000))
                 : rq_redis_cmd(r, "DEL %s", k.paused);
     if (rep == NULL || rep->type != REDIS_REPLY_INTEGER) {
         rc = rq_ierr(err, errlen, r, rep);
@@ -418,7 +418,7 @@ typedef struct {
 static void
 rq_op_prepare(rq_op_t *o, const rq_keys_t *k, const char *id, int op)
 {
-    int64_t  now = rq_now_ms() / 1000;
+    int64_t  now = lt_now_ms() / 1000;
 
     snprintf(o->hash, sizeof(o->hash), "%s%s", k->task_prefix, id);
     snprintf(o->qprefix, sizeof(o->qprefix), "asynq:{%s}:", k->name);

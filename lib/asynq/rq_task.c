@@ -91,26 +91,6 @@ rq_uuid(char out[37])
 }
 
 
-int64_t
-rq_now_ms(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-
-int64_t
-rq_now_ns(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-
 int
 rq_utf8_valid(const char *s, size_t n)
 {

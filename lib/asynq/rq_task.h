@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "asynq.pb-c.h"
+#include "lt_clock.h"
 
 #define RQ_QNAME_MAX   200      /* longest queue name we accept */
 #define RQ_KEY_MAX     320      /* room for any key built from one */
@@ -58,10 +59,6 @@ const char *rq_state_key(const rq_keys_t *k, const char *state);
 
 /* A new canonical lowercase v4 UUID (37 bytes with NUL).  @locality any */
 void rq_uuid(char out[37]);
-
-/* Unix time now: ms and ns (CLOCK_REALTIME).  @locality any */
-int64_t rq_now_ms(void);
-int64_t rq_now_ns(void);
 
 /* Whether s[0..n) is valid UTF-8 (Go rejects other proto3 strings). */
 int rq_utf8_valid(const char *s, size_t n);

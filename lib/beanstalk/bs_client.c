@@ -19,19 +19,10 @@
 #include <netinet/tcp.h>
 
 #include "bs_client.h"
+#include "lt_clock.h"
 
 /* the longest reply line: "RESERVED <id> <bytes>", "USING <200 bytes>" */
 #define BS_LINE_MAX  256
-
-
-static int64_t
-bs_mono_ms(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 
 /* Close the socket after a failure and say why; BS_EIO. */
@@ -62,7 +53,7 @@ bs_wait(bs_conn_t *c, short events, int64_t deadline)
     int            n;
 
     for ( ;; ) {
-        left = deadline - bs_mono_ms();
+        left = deadline - lt_mono_ms();
         if (left <= 0) {
             return 0;
         }
@@ -140,7 +131,7 @@ bs_connect(bs_conn_t *c, const char *endpoint)
 {
     struct addrinfo   hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
     char              host[256], port[32];
-    int64_t           deadline = bs_mono_ms() + c->timeout_ms;
+    int64_t           deadline = lt_mono_ms() + c->timeout_ms;
     int               rc, fd, soerr, one = 1;
     socklen_t         sl = sizeof(soerr);
 
@@ -397,7 +388,7 @@ bs_cmd(bs_conn_t *c, char *line, uint32_t wait_s, const void *data,
         return BS_BAD_NAME;
     }
     memcpy(cmd + n, "\r\n", 2);
-    deadline = bs_mono_ms() + c->timeout_ms + (int64_t) wait_s * 1000;
+    deadline = lt_mono_ms() + c->timeout_ms + (int64_t) wait_s * 1000;
     if (bs_send(c, cmd, (size_t) n + 2, data, dlen, deadline) != BS_OK) {
         return BS_EIO;
     }
@@ -517,7 +508,7 @@ bs_reserve(bs_conn_t *c, uint32_t timeout_s, uint64_t *id)
 {
     char     line[BS_LINE_MAX];
     int      rc;
-    int64_t  deadline = bs_mono_ms() + c->timeout_ms + (int64_t) timeout_s * 1000;
+    int64_t  deadline = lt_mono_ms() + c->timeout_ms + (int64_t) timeout_s * 1000;
 
     rc = bs_cmd(c, line, timeout_s, NULL, 0, "reserve-with-timeout %" PRIu32,
                 timeout_s);
@@ -605,7 +596,7 @@ bs_peek(bs_conn_t *c, uint64_t id)
     char     line[BS_LINE_MAX];
     uint64_t got;
     int      rc;
-    int64_t  deadline = bs_mono_ms() + c->timeout_ms;
+    int64_t  deadline = lt_mono_ms() + c->timeout_ms;
 
     rc = bs_cmd(c, line, 0, NULL, 0, "peek %" PRIu64, id);
     return rc != BS_OK ? rc : bs_job_reply(c, line, "FOUND", &got, deadline);
@@ -617,7 +608,7 @@ bs_peek_state(bs_conn_t *c, const char *state, uint64_t *id)
 {
     char     line[BS_LINE_MAX];
     int      rc;
-    int64_t  deadline = bs_mono_ms() + c->timeout_ms;
+    int64_t  deadline = lt_mono_ms() + c->timeout_ms;
 
     if (strcmp(state, "ready") != 0 && strcmp(state, "delayed") != 0
         && strcmp(state, "buried") != 0)
@@ -635,7 +626,7 @@ bs_stats_job(bs_conn_t *c, uint64_t id)
 {
     char     line[BS_LINE_MAX];
     int      rc;
-    int64_t  deadline = bs_mono_ms() + c->timeout_ms;
+    int64_t  deadline = lt_mono_ms() + c->timeout_ms;
 
     rc = bs_cmd(c, line, 0, NULL, 0, "stats-job %" PRIu64, id);
     return rc != BS_OK ? rc : bs_job_reply(c, line, "OK", NULL, deadline);
@@ -647,7 +638,7 @@ bs_stats_tube(bs_conn_t *c, const char *tube)
 {
     char     line[BS_LINE_MAX];
     int      rc;
-    int64_t  deadline = bs_mono_ms() + c->timeout_ms;
+    int64_t  deadline = lt_mono_ms() + c->timeout_ms;
 
     if (!bs_tube_valid(tube)) {
         snprintf(c->err, sizeof(c->err), "bad tube name \"%.60s\"", tube);

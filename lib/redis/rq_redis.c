@@ -12,22 +12,13 @@
 #include <time.h>
 #include <openssl/sha.h>
 
+#include "lt_clock.h"
 #include "rq_redis.h"
 
 #define RQ_BACKOFF_MIN_MS  50
 #define RQ_BACKOFF_MAX_MS  2000
 
 static pthread_mutex_t  rq_sha_lock = PTHREAD_MUTEX_INITIALIZER;
-
-
-static int64_t
-rq_mono_ms(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 
 /* Copy s[0..n) with %XX escapes decoded; NULL when out of memory. */
@@ -325,7 +316,7 @@ rq_redis_get(rq_redis_t *r)
     if (r->c != NULL) {
         return r->c;
     }
-    now = rq_mono_ms();
+    now = lt_mono_ms();
     r->held = now < r->retry_at_ms;
     if (r->held) {
         if (r->err[0] == '\0') {
@@ -411,8 +402,7 @@ rq_redis_ping_until(const rq_redis_conf_t *conf, int64_t until_ms,
     rq_redis_init(&r, &rc);
     do {
         /* no attempt may outlast the deadline */
-        clock_gettime(CLOCK_REALTIME, &ts);
-        left = until_ms - ((int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+        left = until_ms - lt_now_ms();
         left = left > 100 ? left : 100;
         rc.connect_timeout_ms = conf->connect_timeout_ms > 0
                                 && conf->connect_timeout_ms < left
@@ -425,15 +415,13 @@ rq_redis_ping_until(const rq_redis_conf_t *conf, int64_t until_ms,
                      rep->str);
             rq_redis_drop(&r, why);
             pause = rq_redis_backoff_next(pause);
-            r.retry_at_ms = rq_mono_ms() + pause;
+            r.retry_at_ms = lt_mono_ms() + pause;
         }
         freeReplyObject(rep);
         if (!ok) {
             /* sleep until the next attempt the back-off allows */
-            clock_gettime(CLOCK_REALTIME, &ts);
-            left = until_ms - ((int64_t) ts.tv_sec * 1000
-                               + ts.tv_nsec / 1000000);
-            wait = r.retry_at_ms - rq_mono_ms();
+            left = until_ms - lt_now_ms();
+            wait = r.retry_at_ms - lt_mono_ms();
             wait = wait < left ? wait : left;
             if (wait > 0) {
                 ts.tv_sec = wait / 1000;

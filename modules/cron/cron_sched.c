@@ -17,6 +17,7 @@
 
 #include "cron.h"
 #include "cron_asynq.h"
+#include "lt_clock.h"
 
 #define CRON_BATCH        512       /* entries claimed per pipeline */
 #define CRON_POLL_MS      250       /* re-check of a tick held by another */
@@ -247,9 +248,8 @@ cron_enqueue(cron_t *cr, cron_entry_t *e, const char *task_id, int *enqueued)
 static int
 cron_fire(cron_t *cr, cron_entry_t *e, int64_t tick, int64_t claimed_ms)
 {
-    struct timespec  ts;
     char             id[160];
-    int64_t          now = ll_now_ms(), late_us;
+    int64_t          now = ll_now_ms(), fired_ns, late_us;
     int              enqueued, rc;
 
     if (now - claimed_ms >= cr->conf->lease_ms) {
@@ -266,7 +266,7 @@ cron_fire(cron_t *cr, cron_entry_t *e, int64_t tick, int64_t claimed_ms)
         if (rc < 0) {
             return FIRE_RETRY;
         }
-        clock_gettime(CLOCK_REALTIME, &ts);     /* the tick is recorded */
+        fired_ns = lt_now_ns();                 /* the tick is recorded */
         if (rc == 1) {
             cron_dispatch(cr, e, id);
         }
@@ -275,14 +275,14 @@ cron_fire(cron_t *cr, cron_entry_t *e, int64_t tick, int64_t claimed_ms)
         if (cron_enqueue(cr, e, id, &enqueued) == FIRE_RETRY) {
             return FIRE_RETRY;
         }
-        clock_gettime(CLOCK_REALTIME, &ts);     /* the task is stored */
+        fired_ns = lt_now_ns();                 /* the task is stored */
         if (cron_store_fired(cr, e, tick, enqueued ? id : NULL, now / 1000)
             < 0)
         {
             return FIRE_RETRY;
         }
     }
-    late_us = (ts.tv_sec - tick) * 1000000 + ts.tv_nsec / 1000;
+    late_us = (fired_ns - tick * 1000000000) / 1000;
     ll_log(cr->in, LL_LOG_DEBUG, "entry %s: fired %s, %lld us after its tick",
            e->id, id, (long long) late_us);
     if (enqueued) {     /* not a takeover of a tick fired already */

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "cron_spec.h"
+#include "lt_duration.h"
 
 #define HORIZON_DAYS  (366 * 10)    /* "never" beyond this */
 
@@ -151,45 +152,6 @@ bad:
 }
 
 int
-cron_parse_go_duration(const char *text, int64_t *ms)
-{
-    static const struct { const char *u; int64_t ms; } units[] = {
-        { "ms", 1 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 },
-    };
-    const char *p = text;
-    char       *end;
-    int64_t     total = 0, n;
-    size_t      i, ul;
-
-    if (*p == '\0') {
-        return -1;
-    }
-    while (*p) {
-        if (!isdigit((unsigned char) *p)) {
-            return -1;
-        }
-        n = strtoll(p, &end, 10);
-        if (n > 1000000000) {
-            return -1;
-        }
-        p = end;
-        for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-            ul = strlen(units[i].u);
-            if (strncmp(p, units[i].u, ul) == 0) {
-                break;
-            }
-        }
-        if (i == sizeof(units) / sizeof(units[0])) {
-            return -1;
-        }
-        total += n * units[i].ms;
-        p += ul;
-    }
-    *ms = total;
-    return 0;
-}
-
-int
 cron_spec_parse(cron_spec_t *s, const char *spec, char *err, size_t errlen)
 {
     char        buf[256], *tok[7], *save = NULL, *t;
@@ -212,7 +174,7 @@ cron_spec_parse(cron_spec_t *s, const char *spec, char *err, size_t errlen)
         {
             *--t = '\0';
         }
-        if (cron_parse_go_duration(buf, &ms) != 0) {
+        if (lt_duration_parse(buf, LT_DUR_GO, &ms) != 0) {
             snprintf(err, errlen, "@every: bad duration \"%s\" (e.g. 30s, "
                      "5m, 1h30m)", buf);
             return -1;

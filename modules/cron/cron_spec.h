@@ -67,8 +67,4 @@ int64_t cron_spec_prev(const cron_spec_t *s, const cron_tz_t *tz, int64_t t);
  */
 int64_t cron_spec_next_civil(const cron_spec_t *s, int64_t from, int64_t to);
 
-/* Parse a Go-style duration ("1h30m", "45s", "250ms") into ms; -1 bad.
- * @locality any thread */
-int cron_parse_go_duration(const char *text, int64_t *ms);
-
 #endif /* CRON_SPEC_H_INCLUDED */

@@ -18,6 +18,7 @@
 
 #include "bs_client.h"
 #include "dq_wire.h"
+#include "lt_clock.h"
 #include "rq_redis.h"
 
 #define DQ_MAX_NODES     16
@@ -112,7 +113,6 @@ void dq_health_update(dq_t *dq);
 int  dq_produce(dq_t *dq, const ll_msg_t *msg, ll_result_t *res);
 void dq_producer_close(dq_node_t *node);
 
-int64_t dq_mono_ms(void);
 int64_t dq_backoff_ms(const dq_conf_t *c, int attempt);
 
 #endif /* DQ_H_INCLUDED */

@@ -25,16 +25,6 @@ static const char *const  dq_outcome_names[] = {
 };
 
 
-int64_t
-dq_mono_ms(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-
 /* retry_backoff doubled per attempt (1, 2, ...), at most retry_backoff_max */
 int64_t
 dq_backoff_ms(const dq_conf_t *c, int attempt)
@@ -88,7 +78,7 @@ dq_nap(dq_t *dq, int64_t until)
     int              stopping;
 
     pthread_mutex_lock(&dq->lock);
-    while (!dq->stopping && dq_mono_ms() < until) {
+    while (!dq->stopping && lt_mono_ms() < until) {
         ts.tv_sec = until / 1000;
         ts.tv_nsec = (until % 1000) * 1000000;
         pthread_cond_timedwait(&dq->cond, &dq->lock, &ts);
@@ -146,12 +136,12 @@ dq_hold(dq_slot_t *s, int64_t until, int for_done, int64_t touch_ms)
 {
     dq_t            *dq = s->dq;
     struct timespec  ts;
-    int64_t          next_touch = dq_mono_ms() + touch_ms, wake, now;
+    int64_t          next_touch = lt_mono_ms() + touch_ms, wake, now;
     int              rc = 0;
 
     pthread_mutex_lock(&dq->lock);
     for ( ;; ) {
-        now = dq_mono_ms();
+        now = lt_mono_ms();
         if (for_done && s->done) {
             break;
         }
@@ -231,14 +221,11 @@ dq_slot_job(dq_slot_t *s, char **payload, size_t *payload_cap)
     size_t       task_len;
     int64_t      at_ns, attempt = 0, ttr_s, touch_ms, delay;
     int          rc, stalls = 0;
-    struct timespec  now;
 
     snprintf(s->id_text, sizeof(s->id_text), "%s/%s/%" PRIu64,
              s->node->endpoint, s->node->tube, s->id);
     dq_lock_key(s->bs.body, s->bs.body_len, key);
-    clock_gettime(CLOCK_REALTIME, &now);
-    rc = dq_unwrap(s->bs.body, s->bs.body_len,
-                   (int64_t) now.tv_sec * 1000000000 + now.tv_nsec, &at_ns,
+    rc = dq_unwrap(s->bs.body, s->bs.body_len, lt_now_ns(), &at_ns,
                    &task, &task_len, why, sizeof(why));
     if (rc != 0) {
         dq_bury(s, rc == -1 ? DQ_JOB_BURIED : DQ_JOB_EXPIRED,
@@ -275,7 +262,7 @@ dq_slot_job(dq_slot_t *s, char **payload, size_t *payload_cap)
         dq_health_update(dq);
         ll_log_fail(dq->in, &dq->redis_log, LL_LOG_ERR, "redis: %s",
                     s->redis.err);
-        rc = dq_hold(s, dq_mono_ms() + dq_backoff_ms(c, ++stalls), 0,
+        rc = dq_hold(s, lt_mono_ms() + dq_backoff_ms(c, ++stalls), 0,
                      touch_ms);
         if (rc != 0) {
             if (rc > 0) {
@@ -332,7 +319,7 @@ dq_slot_job(dq_slot_t *s, char **payload, size_t *payload_cap)
                                        : dq_backoff_ms(c, ++stalls);
         ll_log(dq->in, LL_LOG_INFO, "job %s: %s (%s), again in %" PRId64 " ms",
                s->id_text, s->error, ll_reason_name(s->reason), delay);
-        rc = dq_hold(s, dq_mono_ms() + delay, 0, touch_ms);
+        rc = dq_hold(s, lt_mono_ms() + delay, 0, touch_ms);
         if (rc != 0) {
             if (rc > 0) {
                 dq_give_back(s);
@@ -396,7 +383,7 @@ dq_slot_main(void *arg)
                 if (backoff > DQ_RECONNECT_MAX_MS) {
                     backoff = DQ_RECONNECT_MAX_MS;
                 }
-                dq_nap(dq, dq_mono_ms() + backoff);
+                dq_nap(dq, lt_mono_ms() + backoff);
                 continue;
             }
             backoff = 0;
@@ -417,7 +404,7 @@ dq_slot_main(void *arg)
         {
             ll_log(dq->in, LL_LOG_ERR, "beanstalkd %s: reserve: %s",
                    n->endpoint, s->bs.err);
-            dq_nap(dq, dq_mono_ms() + 1000);
+            dq_nap(dq, lt_mono_ms() + 1000);
         }
     }
     if (!s->abandoned) {

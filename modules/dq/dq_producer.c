@@ -28,7 +28,7 @@ dq_put_node(dq_node_t *n, uint32_t pri, uint32_t delay_s, uint32_t ttr_s,
 
     pthread_mutex_lock(&n->put_lock);
     if (n->put.fd < 0) {
-        if (dq_mono_ms() < n->put_retry_ms) {
+        if (lt_mono_ms() < n->put_retry_ms) {
             snprintf(why, whylen, "%s: %s (reconnecting)", n->endpoint,
                      n->put.err);
             goto done;
@@ -58,7 +58,7 @@ failed:
     if (n->put_backoff_ms > DQ_PUT_BACKOFF_MAX_MS) {
         n->put_backoff_ms = DQ_PUT_BACKOFF_MAX_MS;
     }
-    n->put_retry_ms = dq_mono_ms() + n->put_backoff_ms;
+    n->put_retry_ms = lt_mono_ms() + n->put_backoff_ms;
     snprintf(why, whylen, "%s", n->put.err);
     ll_log_fail(n->dq->in, &n->put_log, LL_LOG_ERR, "beanstalkd %s: put: %s",
                 n->endpoint, n->put.err);
@@ -91,7 +91,6 @@ dq_produce(dq_t *dq, const ll_msg_t *msg, ll_result_t *res)
     int64_t           ttr_ms = ll_msg_opt_num(msg, "ttr", c->ttr_ms);
     int64_t           pri = ll_msg_opt_num(msg, "priority", c->priority);
     int64_t           now_ns, at_ns, delay_ns;
-    struct timespec   ts;
     int               pick[DQ_MAX_NODES], npick, i, j, written = 0, need;
     int               invalid = 0, rc;
     uint64_t          ids[DQ_REPLICAS > DQ_MAX_NODES ? DQ_REPLICAS : DQ_MAX_NODES];
@@ -107,8 +106,7 @@ dq_produce(dq_t *dq, const ll_msg_t *msg, ll_result_t *res)
         return ll_error(res, LL_R_INVALID, "ttr must be at least 1s, priority "
                         "0 .. 4294967295");
     }
-    clock_gettime(CLOCK_REALTIME, &ts);
-    now_ns = (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+    now_ns = lt_now_ns();
     if (msg->process_at_ms != 0) {
         at_ns = msg->process_at_ms * 1000000;
         if (at_ns < now_ns) {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "kafka.h"
+#include "lt_clock.h"
 
 #define KQ_BATCH    256     /* messages taken per intake round */
 #define KQ_TICK_MS  100     /* longest poll: offsets stored at least this often */
@@ -29,15 +30,6 @@ typedef enum {
     KQ_EV_DLQ_ERR,      /* dead letter not delivered (yet) */
     KQ_EV_DLQ_DROP      /* dead letter can never be written */
 } kq_event_e;
-
-static int64_t
-mono_ms(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * Make the consumer thread's poll return now.  The one librdkafka call made
@@ -166,7 +158,7 @@ item_event(kq_item_t *it, int ev, const char *error, int64_t delay_ms)
             state = KQ_ABANDONED;
         } else {
             state = KQ_RETRY_WAIT;
-            kq_timer_add(kq, it, mono_ms()
+            kq_timer_add(kq, it, lt_mono_ms()
                          + (delay_ms >= 0 ? delay_ms
                                           : backoff_ms(c, it->stalls)));
             kq->stats.retried++;
@@ -181,7 +173,7 @@ item_event(kq_item_t *it, int ev, const char *error, int64_t delay_ms)
             state = KQ_ABANDONED;
         } else if (ev == KQ_EV_RETRY && it->msg.attempt <= c->max_retries) {
             state = KQ_RETRY_WAIT;
-            kq_timer_add(kq, it, mono_ms()
+            kq_timer_add(kq, it, lt_mono_ms()
                          + (delay_ms >= 0 ? delay_ms
                                           : backoff_ms(c, it->msg.attempt)));
             kq->stats.retried++;
@@ -207,7 +199,7 @@ item_event(kq_item_t *it, int ev, const char *error, int64_t delay_ms)
             state = KQ_ABANDONED;
         } else {
             state = KQ_DLQ_WAIT;
-            kq_timer_add(kq, it, mono_ms() + backoff_ms(c, 1));
+            kq_timer_add(kq, it, lt_mono_ms() + backoff_ms(c, 1));
             wake = 1;
         }
         break;
@@ -708,7 +700,7 @@ tick(kq_t *kq)
     kq_item_t                        *batch = NULL, *dlq = NULL, *it;
     kq_part_t                        *p;
     rd_kafka_resp_err_t               err;
-    int64_t                           now = mono_ms(), off;
+    int64_t                           now = lt_mono_ms(), off;
     int                               wait = KQ_TICK_MS;
 
     pthread_mutex_lock(&kq->lock);

@@ -177,9 +177,7 @@ rq_sat_mul(int64_t a, int64_t b)
            ? ((a < 0) != (b < 0) ? INT64_MIN : INT64_MAX) : r;
 }
 
-/* condvars use CLOCK_MONOTONIC; absolute time for a wait of ms */
-void rq_abstime(struct timespec *ts, int64_t ms);
-int64_t rq_mono(void);
+/* condvars use CLOCK_MONOTONIC: waits end at lt_mono_deadline() */
 
 /* A call on r got no answer: log it, once per outage for all threads
  * (the first reconnect of a connection that had died while idle is

@@ -303,7 +303,7 @@ rq_start(ll_instance_t *in, char *err, size_t errlen)
              "asynq:workers:{%s:%d:%s}", s->host, (int) getpid(),
              s->server_id);
     rq_owner_init(s);
-    s->started_ms = rq_now_ms();
+    s->started_ms = lt_now_ms();
 
     if (rq_redis_ping_until(&s->rc, ll_ready_deadline(in), why, sizeof(why))
         != 0)
@@ -409,8 +409,8 @@ rq_stop(ll_instance_t *in)
     s->nready = 0;
 
     /* in-flight work may finish until the deadline */
-    while (s->njobs > 0 && (left = deadline - rq_now_ms()) > 0) {
-        rq_abstime(&ts, left < 100 ? left : 100);
+    while (s->njobs > 0 && (left = deadline - lt_now_ms()) > 0) {
+        lt_mono_deadline(&ts, left < 100 ? left : 100);
         pthread_cond_timedwait(&s->drain_cond, &s->lock, &ts);
     }
     /* give back what is still running */
@@ -508,7 +508,7 @@ rq_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
 
     /* wake our own timer or fetcher instead of waiting for a poll */
     if (rq_served(s, ll_msg_opt_str(msg, "queue", "default")) != NULL) {
-        now = rq_now_ms();
+        now = lt_now_ms();
         if (msg->process_at_ms > now) {
             rq_timer_poke(s, msg->process_at_ms);
         } else {

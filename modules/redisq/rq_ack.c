@@ -257,7 +257,7 @@ rq_load_scripts(rq_redis_t *r, unsigned *loaded)
 static void
 rq_round_init(rq_round_t *rd)
 {
-    rd->now_ms = rq_now_ms();
+    rd->now_ms = lt_now_ms();
     rd->now_s = rd->now_ms / 1000;
     snprintf(rd->now_s_txt, sizeof(rd->now_s_txt), "%lld",
              (long long) rd->now_s);
@@ -470,7 +470,7 @@ rq_acker_main(void *arg)
                 pthread_cond_wait(&s->ack_cond, &s->lock);
                 continue;
             }
-            rq_abstime(&ts, s->ack_stop ? 100 : 200);
+            lt_mono_deadline(&ts, s->ack_stop ? 100 : 200);
             if (pthread_cond_timedwait(&s->ack_cond, &s->lock, &ts) != 0
                 && (retry != NULL || ++stop_waits == 50))
             {
@@ -488,7 +488,7 @@ rq_acker_main(void *arg)
             /* more answers are coming: gather them for 1 ms (their slots
              * are free already, so this costs no throughput; pushes to a
              * non-empty stack do not signal) */
-            rq_abstime(&ts, 1);
+            lt_mono_deadline(&ts, 1);
             while (!s->ack_stop
                    && pthread_cond_timedwait(&s->ack_cond, &s->lock, &ts) == 0)
             {

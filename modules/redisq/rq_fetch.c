@@ -12,29 +12,6 @@
 #include "rq_scripts.h"
 
 
-int64_t
-rq_mono(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-
-void
-rq_abstime(struct timespec *ts, int64_t ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000;
-    if (ts->tv_nsec >= 1000000000) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000;
-    }
-}
-
-
 void
 rq_job_free(rq_job_t *j)
 {
@@ -183,7 +160,7 @@ rq_pump(rq_server_t *s, int max)
         }
         __atomic_sub_fetch(&s->nready, 1, __ATOMIC_ACQ_REL);
         __atomic_add_fetch(&s->busy, 1, __ATOMIC_ACQ_REL);
-        j->start_ms = rq_now_ms();
+        j->start_ms = lt_now_ms();
         j->dispatched = 1;
         j->ack_next = NULL;
         *tail = j;
@@ -409,7 +386,7 @@ rq_dequeue(rq_server_t *s, rq_redis_t *r, rq_queue_t *q, int n)
     redisReply  *rep;
     const char  *argv[8];
     char         lease[24], cnt[16], why[RQ_QNAME_MAX + 32];
-    int64_t      now = rq_now_ms(), lease_s = now / 1000 + RQ_LEASE_S;
+    int64_t      now = lt_now_ms(), lease_s = now / 1000 + RQ_LEASE_S;
     size_t       i;
     int          got;
 
@@ -465,7 +442,7 @@ rq_fetcher_main(void *arg)
     rq_queue_t       *order[RQ_MAX_QUEUES];
     rq_redis_t        r;
     struct timespec   ts;
-    unsigned          seed = (unsigned) rq_now_ns();
+    unsigned          seed = (unsigned) lt_now_ns();
     int               free_slots, i, n, got, failed, backlog = 0;
     int64_t           pause = 0;
 
@@ -483,7 +460,7 @@ rq_fetcher_main(void *arg)
         /* under a backlog, let a few more slots free up (at most 1 ms):
          * fewer, larger dequeue calls and fewer wake-ups */
         if (backlog && free_slots < rq_threshold(s)) {
-            rq_abstime(&ts, 1);
+            lt_mono_deadline(&ts, 1);
             pthread_cond_timedwait(&s->fetch_cond, &s->lock, &ts);
             backlog = 0;
             continue;
@@ -513,7 +490,7 @@ rq_fetcher_main(void *arg)
         s->idle = !failed;
         pthread_cond_broadcast(&s->idle_cond);
         pause = failed ? rq_redis_backoff_next(pause) : 0;
-        rq_abstime(&ts, failed ? pause : 1000);
+        lt_mono_deadline(&ts, failed ? pause : 1000);
         while (!s->wake && !s->stopping
                && pthread_cond_timedwait(&s->fetch_cond, &s->lock, &ts) == 0)
         {
@@ -554,7 +531,7 @@ rq_waiter_main(void *arg)
         }
         paused = q->paused;
         if (paused && !s->stopping) {
-            rq_abstime(&ts, 1000);
+            lt_mono_deadline(&ts, 1000);
             pthread_cond_timedwait(&s->idle_cond, &s->lock, &ts);
         }
         if (s->stopping) {
@@ -578,7 +555,7 @@ rq_waiter_main(void *arg)
             freeReplyObject(rep);
             pause = rq_redis_backoff_next(pause);
             pthread_mutex_lock(&s->lock);
-            rq_abstime(&ts, pause);
+            lt_mono_deadline(&ts, pause);
             if (!s->stopping) {
                 pthread_cond_timedwait(&s->idle_cond, &s->lock, &ts);
             }

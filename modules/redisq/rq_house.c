@@ -101,7 +101,7 @@ rq_heartbeat(rq_server_t *s, rq_redis_t *r, unsigned gen)
     size_t             *argl = NULL, n = 0, cap, infolen, i, cmds = 0;
     uint8_t            *info, **bufs = NULL;
     char                exp_s[24], lease_s[24];
-    int64_t             now = rq_now_ms();
+    int64_t             now = lt_now_ms();
     int                 q, ok = 1, any;
 
     snprintf(exp_s, sizeof(exp_s), "%lld",
@@ -283,7 +283,7 @@ rq_recover(rq_server_t *s, rq_redis_t *r)
     int          q, n, done, total, all, scanned, pairs, skip;
 
     snprintf(cutoff, sizeof(cutoff), "%lld",
-             (long long) (rq_now_ms() / 1000 - RQ_LEASE_S));
+             (long long) (lt_now_ms() / 1000 - RQ_LEASE_S));
     snprintf(limit, sizeof(limit), "%d", RQ_RECOVER_BATCH);
     for (q = 0; q < s->nqueues; q++) {
         argv[0] = s->queues[q].k.lease;
@@ -357,7 +357,7 @@ rq_janitor(rq_server_t *s, rq_redis_t *r)
     char         now[24], batch[24], what[RQ_QNAME_MAX + 32];
     int          q, n;
 
-    snprintf(now, sizeof(now), "%lld", (long long) (rq_now_ms() / 1000));
+    snprintf(now, sizeof(now), "%lld", (long long) (lt_now_ms() / 1000));
     snprintf(batch, sizeof(batch), "%lld", (long long) s->conf->janitor_batch);
     for (q = 0; q < s->nqueues; q++) {
         do {
@@ -392,13 +392,13 @@ rq_house_main(void *arg)
     unsigned          gen = 0;
 
     rq_redis_init(&r, &s->rc);
-    next_jan = rq_mono() + s->conf->janitor_interval;
+    next_jan = lt_mono_ms() + s->conf->janitor_interval;
     pthread_mutex_lock(&s->lock);
     while (!s->ack_stop) {
-        rq_check_deadlines(s, rq_now_ms());
+        rq_check_deadlines(s, lt_now_ms());
         pthread_mutex_unlock(&s->lock);
 
-        now = rq_mono();
+        now = lt_mono_ms();
         if (now >= next_hb) {
             gen = gen + 1 == 0 ? 1 : gen + 1;
             rq_heartbeat(s, &r, gen);
@@ -420,7 +420,7 @@ rq_house_main(void *arg)
 
         pthread_mutex_lock(&s->lock);
         if (!s->ack_stop) {
-            rq_abstime(&ts, RQ_TICK_MS);
+            lt_mono_deadline(&ts, RQ_TICK_MS);
             pthread_cond_timedwait(&s->house_cond, &s->lock, &ts);
         }
     }

@@ -16,7 +16,7 @@ rq_metrics_t *rq_metrics_new(struct rq_server_s *s);   /* NULL: no memory */
 void rq_metrics_free(rq_metrics_t *m);                 /* NULL-safe */
 
 /* Ping Redis every second (health), and on worker 0 read the queues every
- * few seconds; now is rq_mono().  NULL-safe. */
+ * few seconds; now is lt_mono_ms().  NULL-safe. */
 void rq_metrics_tick(rq_metrics_t *m, rq_redis_t *r, int64_t now);
 
 #endif /* RQ_METRICS_H_INCLUDED */

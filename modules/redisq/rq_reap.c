@@ -210,7 +210,7 @@ void
 rq_reap(rq_server_t *s, rq_redis_t *r)
 {
     redisReply  *rep;
-    int64_t      now_s = rq_now_ms() / 1000;
+    int64_t      now_s = lt_now_ms() / 1000;
     size_t       i;
     int          q, pid, dead;
 

@@ -42,7 +42,7 @@ rq_forward(rq_server_t *s, rq_redis_t *r, rq_queue_t *q, const char *src,
     int          moved = 0, full;
 
     do {
-        now = rq_now_ms();
+        now = lt_now_ms();
         snprintf(now_s, sizeof(now_s), "%lld", (long long) (now / 1000));
         snprintf(now_ns, sizeof(now_ns), "%lld", (long long) now * 1000000);
         snprintf(now_ms, sizeof(now_ms), "%lld", (long long) now);
@@ -114,7 +114,7 @@ rq_timer_main(void *arg)
     while (!s->stopping) {
         pthread_mutex_unlock(&s->lock);
 
-        now = rq_now_ms();
+        now = lt_now_ms();
         next = now + s->conf->forward_poll;
         moved = 0;
         failed = 0;
@@ -153,7 +153,7 @@ rq_timer_main(void *arg)
         }
         pause = failed ? rq_redis_backoff_next(pause) : 0;
         if (failed) {
-            next = rq_now_ms() + pause;
+            next = lt_now_ms() + pause;
         }
 
         pthread_mutex_lock(&s->lock);
@@ -161,11 +161,11 @@ rq_timer_main(void *arg)
             s->timer_next_ms = next;    /* unless poked earlier meanwhile */
         }
         while (!s->stopping) {
-            now = rq_now_ms();
+            now = lt_now_ms();
             if (now >= s->timer_next_ms) {
                 break;
             }
-            rq_abstime(&ts, s->timer_next_ms - now);
+            lt_mono_deadline(&ts, s->timer_next_ms - now);
             pthread_cond_timedwait(&s->timer_cond, &s->lock, &ts);
         }
         s->timer_next_ms = INT64_MAX;

@@ -15,6 +15,7 @@
 #include "bs_client.h"
 #include "cli.h"
 #include "dq_wire.h"
+#include "lt_clock.h"
 
 #define DQ_CLI_NODES  16
 
@@ -109,7 +110,6 @@ dq_cli_put(dq_cli_node_t *nodes, int n, int argc, char **argv)
     const char      *body = NULL, *sep = "";
     char             prefix[32], *wrapped;
     size_t           plen, len;
-    struct timespec  ts;
     int              i, written = 0, need = n < 2 ? n : 2;
 
     for (i = 2; i < argc; i++) {
@@ -144,8 +144,7 @@ dq_cli_put(dq_cli_node_t *nodes, int n, int argc, char **argv)
         fputs(dq_usage, stderr);
         return 2;
     }
-    clock_gettime(CLOCK_REALTIME, &ts);
-    now_ns = (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+    now_ns = lt_now_ns();
     at_ns = at_ms != 0 ? at_ms * 1000000 : now_ns + delay_ms * 1000000;
     if (at_ns < now_ns) {
         return cli_error("can't schedule task to past time");
@@ -258,7 +257,6 @@ static void
 dq_cli_show(cli_ctx_t *ctx, cJSON *arr, dq_cli_node_t *n, uint64_t id,
     const char *state)
 {
-    struct timespec  ts;
     const char      *task;
     size_t           task_len;
     int64_t          at_ns = 0;
@@ -267,9 +265,7 @@ dq_cli_show(cli_ctx_t *ctx, cJSON *arr, dq_cli_node_t *n, uint64_t id,
     struct tm        tm;
     int              rc;
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    rc = dq_unwrap(n->c.body, n->c.body_len,
-                   (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec, &at_ns,
+    rc = dq_unwrap(n->c.body, n->c.body_len, lt_now_ns(), &at_ns,
                    &task, &task_len, why, sizeof(why));
     if (rc == -1) {
         task = n->c.body;

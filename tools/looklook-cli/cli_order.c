@@ -21,6 +21,8 @@
 #include <librdkafka/rdkafka.h>
 
 #include "cli.h"
+#include "lt_clock.h"
+#include "lt_duration.h"
 #include "orders_store.h"
 #include "rq_client.h"
 
@@ -53,16 +55,6 @@ typedef struct {
 } cli_store_t;
 
 
-static int64_t
-cli_now_ms(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-
 static int
 cli_usage(void)
 {
@@ -70,46 +62,6 @@ cli_usage(void)
     return 2;
 }
 
-
-/* "30m", "90s", "1h30m", "500ms", bare seconds; -1 if malformed. */
-static int
-cli_order_duration(const char *s, int64_t *ms)
-{
-    char    *end;
-    double   v, total = 0;
-
-    if (s == NULL || *s == '\0') {
-        return -1;
-    }
-    while (*s) {
-        errno = 0;
-        v = strtod(s, &end);
-        if (end == s || errno != 0 || v < 0) {
-            return -1;
-        }
-        s = end;
-        if (strncmp(s, "ms", 2) == 0) {
-            total += v;
-            s += 2;
-        } else if (*s == 's' || *s == '\0') {
-            total += v * 1000;
-            s += *s != '\0';
-        } else if (*s == 'm') {
-            total += v * 60000;
-            s++;
-        } else if (*s == 'h') {
-            total += v * 3600000;
-            s++;
-        } else if (*s == 'd') {
-            total += v * 86400000;
-            s++;
-        } else {
-            return -1;
-        }
-    }
-    *ms = (int64_t) total;
-    return 0;
-}
 
 
 /* A decimal option value; exits with usage on garbage. */
@@ -272,7 +224,7 @@ cli_create_args(int argc, char **argv, cli_create_opts_t *o)
         } else if (strcmp(argv[i - 1], "--start") == 0) {
             o->proto.live_start_date = (char *) v;
         } else if (strcmp(argv[i - 1], "--close-in") == 0) {
-            if (cli_order_duration(v, &o->close_in_ms) != 0) {
+            if (lt_duration_parse(v, LT_DUR_LOOKLOOK, &o->close_in_ms) != 0) {
                 cli_error("--close-in: bad duration \"%s\"", v);
                 return -1;
             }
@@ -420,7 +372,7 @@ cli_order_create(cli_ctx_t *ctx, int argc, char **argv)
 
         if (!c.no_close) {
             /* as order-rpc: asynq.ProcessIn(30m), everything else default */
-            due = cli_now_ms() + c.close_in_ms;
+            due = lt_now_ms() + c.close_in_ms;
             snprintf(payloads[n], sizeof(payloads[n]), "{\"Sn\":\"%s\"}", o.sn);
             ll_msg_init(&msgs[n]);
             msgs[n].type = CLI_CLOSE_TYPE;
@@ -708,7 +660,6 @@ cli_pay(cli_ctx_t *ctx, int argc, char **argv)
     rd_kafka_resp_err_t  e;
     const char          *brokers, *topic, *v;
     char               **sns, val[160], key[32], err[512];
-    struct timespec      ts;
     int64_t              status = 1;
     size_t               n, i;
 
@@ -765,9 +716,7 @@ cli_pay(cli_ctx_t *ctx, int argc, char **argv)
          * go-queue's key, the decimal time.Now().UnixNano() */
         snprintf(val, sizeof(val), "{\"payStatus\":%lld,\"orderSn\":\"%s\"}",
                  (long long) status, sns[i]);
-        clock_gettime(CLOCK_REALTIME, &ts);
-        snprintf(key, sizeof(key), "%lld",
-                 (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec);
+        snprintf(key, sizeof(key), "%lld", (long long) lt_now_ns());
         for (;;) {
             e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
                     RD_KAFKA_V_VALUE(val, strlen(val)),

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "lt_duration.h"
 #include "rq_client.h"
 #include "rq_inspect_json.h"
 
@@ -59,42 +60,12 @@ static const char  cli_task_usage[] =
 int
 cli_duration(const char *s, int64_t *ms)
 {
-    const char  *p = s;
-    char        *end;
-    double       v, total = 0;
+    int64_t  v;
 
-    if (s == NULL || *s == '\0') {
+    if (lt_duration_parse(s, LT_DUR_LOOKLOOK, &v) != 0 || v > CLI_MS_MAX) {
         return -1;
     }
-    while (*p) {
-        errno = 0;
-        v = strtod(p, &end);
-        if (end == p || errno != 0 || v < 0) {
-            return -1;
-        }
-        p = end;
-        if (*p == '\0' && p == s + strlen(s) && total == 0) {
-            total = v * 1000;           /* bare number: seconds */
-            break;
-        }
-        if (strncmp(p, "ms", 2) == 0) {
-            total += v; p += 2;
-        } else if (*p == 's') {
-            total += v * 1000; p++;
-        } else if (*p == 'm') {
-            total += v * 60000; p++;
-        } else if (*p == 'h') {
-            total += v * 3600000; p++;
-        } else if (*p == 'd') {
-            total += v * 86400000; p++;
-        } else {
-            return -1;
-        }
-    }
-    if (!(total <= CLI_MS_MAX)) {
-        return -1;
-    }
-    *ms = (int64_t) total;
+    *ms = v;
     return 0;
 }
 
@@ -234,7 +205,7 @@ cli_task_args(int argc, char **argv, cli_task_opts_t *o)
                 return 2;
             }
             if (strcmp(name, "--in") == 0) {
-                o->msg.process_at_ms = rq_now_ms() + ms;
+                o->msg.process_at_ms = lt_now_ms() + ms;
             } else if (strcmp(name, "--timeout") == 0) {
                 o->msg.timeout_ms = ms;
             } else if (strcmp(name, "--unique") == 0) {
@@ -501,7 +472,7 @@ cli_json_task(cJSON *j, ll_msg_t *m, rq_opts_t *ro, const char *queue,
         }                                                                   \
         dst;                                                                \
     }
-    CLI_DUR("in", cli_duration, m->process_at_ms = rq_now_ms() + ms);
+    CLI_DUR("in", cli_duration, m->process_at_ms = lt_now_ms() + ms);
     CLI_DUR("at", cli_time, m->process_at_ms = ms);
     CLI_DUR("timeout", cli_duration, m->timeout_ms = ms);
     CLI_DUR("deadline", cli_time, m->deadline_ms = ms);
@@ -750,7 +721,7 @@ cli_task_enqueue(rq_redis_t *r, cli_ctx_t *ctx, cli_task_opts_t *o)
         j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "id", out.id);
         cJSON_AddStringToObject(j, "queue", o->queue ? o->queue : "default");
-        cJSON_AddStringToObject(j, "state", o->msg.process_at_ms > rq_now_ms()
+        cJSON_AddStringToObject(j, "state", o->msg.process_at_ms > lt_now_ms()
                                 ? "scheduled" : "pending");
         cli_print_json(j);
     } else {

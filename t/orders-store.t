@@ -10,46 +10,18 @@ use LL::MariaDB;
 
 my $objs = ll_objs();
 my $bin  = "$objs/t/orders_store_test";
-my @srcs = (glob('lib/orders/orders_*.c'), 'lib/redis/rq_redis.c',
-            'lib/time/lt_clock.c');
-# built like the rest of the build folder: with its sanitizers, if any
-my ($san) = ll_slurp("$objs/Makefile") =~ /(-fsanitize=\S+(?: -fno-\S+)*)/;
-$san //= '';
-my $pkgs = 'sqlite3 libmariadb libcjson hiredis libcrypto';
-my ($rc, $out) = ll_run('sh', '-c',
-    "mkdir -p $objs/t && \${CC:-cc} -std=gnu11 -g -O1 -Wall -Wextra -Werror"
-    . " -D_GNU_SOURCE -pthread -Iinclude -Iinclude/looklook -Ilib/orders"
-    . " -Ilib/redis -Ilib/time \$(pkg-config --cflags $pkgs) $san -o $bin"
-    . " lib/orders/test/orders_store_test.c @srcs"
-    . " \$(pkg-config --libs $pkgs)");
-is($rc, 0, 'store test program builds without warnings') or diag $out;
-
-# run the program and turn its TAP lines into ours
-sub run_store_test {
-    my ($name, @args) = @_;
-    my ($rc, $out) = ll_run($bin, @args);
-    my $n = 0;
-    for (split /\n/, $out) {
-        if (/^(not )?ok \d+ - (.*)/) {
-            ok(!$1, "$name: $2");
-            $n++;
-        } elsif (/^Bail out! (.*)/) {
-            fail("$name: $1");
-        }
-    }
-    ok($n >= 30, "$name: all cases ran ($n)");
-    is($rc, 0, "$name: exit status 0") or diag $out;
-}
+# built by make test-build (lib/orders/config: ll_tests)
+ok(-x $bin, "$bin built") or BAIL_OUT('make test-build first');
 
 my $redis = LL::Redis->start;
 my $dir = ll_dir();
-run_store_test('sqlite', "sqlite:$dir/data/orders.db", $redis->url);
+ll_run_tap('sqlite', 30, $bin, "sqlite:$dir/data/orders.db", $redis->url);
 ok(-f "$dir/data/orders.db", 'sqlite file created, folder included');
 
 SKIP: {
     skip 'mariadb-server not installed', 1 unless LL::MariaDB->available;
     my $db = LL::MariaDB->start;
-    run_store_test('mariadb', $db->url, $redis->url);
+    ll_run_tap('mariadb', 30, $bin, $db->url, $redis->url);
 
     # the table is looklook's, column for column
     my $cols = $db->sql("SELECT column_name, column_type, is_nullable,"

@@ -1,6 +1,9 @@
 /*
- * A tiny TAP emitter for the core's unit tests: each check prints
- * "ok N - what" or "not ok N - what"; the exit status counts failures.
+ * The one TAP emitter of the project's C test programs (the core's
+ * t/unit/ files, and the ll_tests of lib/ and modules/, which make test-build
+ * builds with $CC and $CFLAGS like the rest): each check prints
+ * "ok N - what" or "not ok N - what"; UNIT_DONE() prints the plan and gives
+ * main's exit status.
  */
 #ifndef UNIT_H_INCLUDED
 #define UNIT_H_INCLUDED

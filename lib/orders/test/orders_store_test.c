@@ -15,16 +15,8 @@
 
 #include "orders_store.h"
 #include "rq_redis.h"
+#include "unit.h"
 
-static int  tests, failed;
-
-#define ok(c, ...)  do {                                                    \
-        int ok_ = (c);                                                      \
-        printf("%sok %d - ", ok_ ? "" : "not ", ++tests);                   \
-        printf(__VA_ARGS__);                                                \
-        printf("\n");                                                       \
-        failed += !ok_;                                                     \
-    } while (0)
 
 static lo_orders_t   *store;
 static char           err[512];
@@ -82,18 +74,18 @@ test_create_and_states(void)
     int         rc;
 
     rc = make_order(&o, "Sea view room");
-    ok(rc == LO_ORDERS_OK, "create: %s", rc == LO_ORDERS_OK ? "ok" : err);
-    ok(o.id > 0 && o.version == 0, "create: id %lld, version 0",
+    CHECK(rc == LO_ORDERS_OK, "create: %s", rc == LO_ORDERS_OK ? "ok" : err);
+    CHECK(o.id > 0 && o.version == 0, "create: id %lld, version 0",
        (long long) o.id);
-    ok(o.sn != NULL && strlen(o.sn) == 25 && strncmp(o.sn, "HSO", 3) == 0,
+    CHECK(o.sn != NULL && strlen(o.sn) == 25 && strncmp(o.sn, "HSO", 3) == 0,
        "sn is HSO + 14 time digits + 8 digits: %s", o.sn);
-    ok(o.trade_code != NULL && strlen(o.trade_code) == 8,
+    CHECK(o.trade_code != NULL && strlen(o.trade_code) == 8,
        "trade_code has 8 characters: %s", o.trade_code);
-    ok(o.homestay_total_price == 90000 && o.food_total_price == 12000
+    CHECK(o.homestay_total_price == 90000 && o.food_total_price == 12000
        && o.order_total_price == 102000, "prices: 3 days, food for 2");
 
     rc = orders_find(store, o.sn, &f, err, sizeof(err));
-    ok(rc == LO_ORDERS_OK && f.trade_state == LO_ORDER_WAIT_PAY
+    CHECK(rc == LO_ORDERS_OK && f.trade_state == LO_ORDER_WAIT_PAY
        && f.id == o.id && strcmp(f.title, "Sea view room") == 0
        && strcmp(f.live_start_date, "2026-12-01") == 0
        && f.order_total_price == 102000 && strlen(f.create_time) == 19
@@ -103,13 +95,13 @@ test_create_and_states(void)
 
     rc = orders_change_state(store, o.sn, LO_ORDER_WAIT_USE, &f, err,
                              sizeof(err));
-    ok(rc == LO_ORDERS_OK && f.version == 1 && f.trade_state == 1,
+    CHECK(rc == LO_ORDERS_OK && f.version == 1 && f.trade_state == 1,
        "WaitPay -> WaitUse, version 1");
 
     json = orders_notify_json(store, &f);
     snprintf(want, sizeof(want), "{\"Order\":{\"Id\":%lld,\"CreateTime\":\"",
              (long long) f.id);
-    ok(json != NULL && strncmp(json, want, strlen(want)) == 0
+    CHECK(json != NULL && strncmp(json, want, strlen(want)) == 0
        && strstr(json, "+08:00\",\"UpdateTime\"") != NULL
        && strstr(json, "\"TradeState\":1,") != NULL
        && strstr(json, "\"LiveStartDate\":\"2026-12-01T00:00:00+08:00\"")
@@ -120,39 +112,39 @@ test_create_and_states(void)
 
     rc = orders_change_state(store, o.sn, LO_ORDER_WAIT_USE, NULL, err,
                              sizeof(err));
-    ok(rc == LO_ORDERS_SAME, "WaitUse again: same (redelivery harmless)");
+    CHECK(rc == LO_ORDERS_SAME, "WaitUse again: same (redelivery harmless)");
     rc = orders_change_state(store, o.sn, LO_ORDER_CANCEL, NULL, err,
                              sizeof(err));
-    ok(rc == LO_ORDERS_REFUSED && strstr(err, "is WaitUse") != NULL,
+    CHECK(rc == LO_ORDERS_REFUSED && strstr(err, "is WaitUse") != NULL,
        "WaitUse -> Cancel refused: %s", err);
     rc = orders_change_state(store, o.sn, LO_ORDER_REFUND, &f, err,
                              sizeof(err));
-    ok(rc == LO_ORDERS_OK && f.version == 2, "WaitUse -> Refund, version 2");
+    CHECK(rc == LO_ORDERS_OK && f.version == 2, "WaitUse -> Refund, version 2");
     orders_order_free(&f);
     rc = orders_change_state(store, o.sn, LO_ORDER_USED, NULL, err,
                              sizeof(err));
-    ok(rc == LO_ORDERS_REFUSED, "Refund -> Used refused");
+    CHECK(rc == LO_ORDERS_REFUSED, "Refund -> Used refused");
     rc = orders_change_state(store, o.sn, LO_ORDER_WAIT_PAY, NULL, err,
                              sizeof(err));
-    ok(rc == LO_ORDERS_REFUSED, "back to WaitPay refused");
+    CHECK(rc == LO_ORDERS_REFUSED, "back to WaitPay refused");
 
     rc = orders_change_state(store, "HSO20990101000000nothere", 1, NULL, err,
                              sizeof(err));
-    ok(rc == LO_ORDERS_NOT_FOUND, "unknown sn: %s", err);
+    CHECK(rc == LO_ORDERS_NOT_FOUND, "unknown sn: %s", err);
     rc = orders_change_state(store, "x' OR '1'='1", 1, NULL, err, sizeof(err));
-    ok(rc == LO_ORDERS_NOT_FOUND, "quotes in the sn are data, not SQL");
+    CHECK(rc == LO_ORDERS_NOT_FOUND, "quotes in the sn are data, not SQL");
     orders_order_free(&o);
 
     rc = make_order(&o, "123456789012345678901234567890123");
-    ok(rc == LO_ORDERS_INVALID, "33-character title refused: %s", err);
+    CHECK(rc == LO_ORDERS_INVALID, "33-character title refused: %s", err);
     orders_order_free(&o);
     /* 32 characters of 3 bytes each fit varchar(32) of utf8mb4 */
     rc = make_order(&o, "海海海海海海海海海海海海海海海海海海海海海海海海海海海海海海海海");
-    ok(rc == LO_ORDERS_OK, "32 CJK characters fit: %s",
+    CHECK(rc == LO_ORDERS_OK, "32 CJK characters fit: %s",
        rc == LO_ORDERS_OK ? "ok" : err);
     if (rc == LO_ORDERS_OK) {
         rc = orders_find(store, o.sn, &f, err, sizeof(err));
-        ok(rc == LO_ORDERS_OK && strcmp(f.title, o.title) == 0,
+        CHECK(rc == LO_ORDERS_OK && strcmp(f.title, o.title) == 0,
            "UTF-8 title read back unchanged");
         orders_order_free(&f);
     }
@@ -172,7 +164,7 @@ test_races(void)
 
     for (i = 0; i < RACE_ORDERS; i++) {
         if (make_order(&o[i], "race") != LO_ORDERS_OK) {
-            ok(0, "create race order: %s", err);
+            CHECK(0, "create race order: %s", err);
             return;
         }
     }
@@ -199,16 +191,16 @@ test_races(void)
         orders_order_free(&f);
     }
     pthread_barrier_destroy(&bar);
-    ok(one_winner == RACE_ORDERS, "close vs pay: one winner, one refused "
+    CHECK(one_winner == RACE_ORDERS, "close vs pay: one winner, one refused "
        "(%d of %d)", one_winner, RACE_ORDERS);
-    ok(consistent == RACE_ORDERS, "close vs pay: state is the winner's, "
+    CHECK(consistent == RACE_ORDERS, "close vs pay: state is the winner's, "
        "version 1 (%d of %d)", consistent, RACE_ORDERS);
 
     /* the same payment delivered to many threads at once */
     pthread_barrier_init(&bar, NULL, SAME_THREADS);
     for (i = 0; i < 10; i++) {
         if (make_order(&d, "dup") != LO_ORDERS_OK) {
-            ok(0, "create dup order: %s", err);
+            CHECK(0, "create dup order: %s", err);
             break;
         }
         for (k = 0; k < SAME_THREADS; k++) {
@@ -222,7 +214,7 @@ test_races(void)
             sames += r[k].rc == LO_ORDERS_SAME;
         }
         orders_find(store, d.sn, &f, err, sizeof(err));
-        ok(oks == 1 && sames == SAME_THREADS - 1 && f.version == 1
+        CHECK(oks == 1 && sames == SAME_THREADS - 1 && f.version == 1
            && f.trade_state == LO_ORDER_WAIT_USE,
            "%d duplicate payments at once: 1 change, %d same, version %lld",
            SAME_THREADS, sames, (long long) f.version);
@@ -248,7 +240,7 @@ test_cache(const char *url)
     int              i;
 
     if (rq_redis_conf_parse(&rc, url, err, sizeof(err)) != 0) {
-        ok(0, "redis url: %s", err);
+        CHECK(0, "redis url: %s", err);
         return;
     }
     rq_redis_init(&r, &rc);
@@ -264,7 +256,7 @@ test_cache(const char *url)
         orders_change_state(store, o.sn, LO_ORDER_WAIT_USE, NULL, err,
                             sizeof(err));
         rep = rq_redis_cmd(&r, "EXISTS %s %s", kid, ksn);
-        ok(rep != NULL && rep->type == REDIS_REPLY_INTEGER && rep->integer == 0,
+        CHECK(rep != NULL && rep->type == REDIS_REPLY_INTEGER && rep->integer == 0,
            "%s: both cache keys deleted",
            i == 0 ? "after the change" : "after a redelivery");
         freeReplyObject(rep);
@@ -299,6 +291,5 @@ main(int argc, char **argv)
         test_cache(conf.cache_redis);
     }
     orders_store_free(store);
-    printf("1..%d\n", tests);
-    return failed != 0;
+    return UNIT_DONE();
 }

@@ -1,8 +1,7 @@
 /*
  * Unit tests of the cron spec parser, the tick search and the TZif reader,
- * printed as TAP.  Built and run by t/cron-spec.t:
- *   cc -Imodules/cron modules/cron/tests/cron_unit.c modules/cron/cron_spec.c
- *      modules/cron/cron_tz.c -o $LL_OBJS/cron_unit
+ * printed as TAP (t/unit/unit.h).  Built by make test-build (ll_tests in
+ * modules/cron/config), run by t/cron-spec.t.
  * Single-threaded, so it may use setenv("TZ") to ask glibc for reference
  * offsets.
  */
@@ -13,21 +12,8 @@
 
 #include "cron_spec.h"
 #include "cron_tz.h"
+#include "unit.h"
 
-static int  ntest, nfail;
-
-static void
-ok(int cond, const char *fmt, const char *a, const char *b, const char *c)
-{
-    char  line[512];
-
-    snprintf(line, sizeof(line), fmt, a, b, c);
-    ntest++;
-    if (!cond) {
-        nfail++;
-    }
-    printf("%sok %d - %s\n", cond ? "" : "not ", ntest, line);
-}
 
 /* "2026-03-08T01:30:00-05:00" or "...Z" to Unix seconds; -1 on "never" */
 static int64_t
@@ -280,7 +266,7 @@ test_zone_vs_glibc(const char *name)
         }
     }
     fmt_utc(bad_at, buf, sizeof(buf));
-    ok(mism == 0 && chm == 0, "zone %s agrees with glibc (first mismatch: "
+    CHECK(mism == 0 && chm == 0, "zone %s agrees with glibc (first mismatch: "
        "%s, bad changes %s)", name, mism ? buf : "none", chm ? "yes" : "no");
     (void) n;
 }
@@ -301,7 +287,7 @@ main(void)
 
     for (i = 0; i < sizeof(nexts) / sizeof(nexts[0]); i++) {
         if (cron_spec_parse(&s, nexts[i].spec, err, sizeof(err)) != 0) {
-            ok(0, "parse \"%s\": %s%s", nexts[i].spec, err, "");
+            CHECK(0, "parse \"%s\": %s", nexts[i].spec, err);
             continue;
         }
         n = cron_spec_next(&s, zone(nexts[i].tz), iso(nexts[i].after));
@@ -309,11 +295,11 @@ main(void)
         fmt_utc(iso(nexts[i].expect), want, sizeof(want));
         snprintf(what, sizeof(what), "%s \"%s\" after %s", nexts[i].tz,
                  nexts[i].spec, nexts[i].after);
-        ok(n == iso(nexts[i].expect), "%s -> %s (want %s)", what, got, want);
+        CHECK(n == iso(nexts[i].expect), "%s -> %s (want %s)", what, got, want);
     }
     for (i = 0; i < sizeof(prevs) / sizeof(prevs[0]); i++) {
         if (cron_spec_parse(&s, prevs[i].spec, err, sizeof(err)) != 0) {
-            ok(0, "parse \"%s\": %s%s", prevs[i].spec, err, "");
+            CHECK(0, "parse \"%s\": %s", prevs[i].spec, err);
             continue;
         }
         n = cron_spec_prev(&s, zone(prevs[i].tz), iso(prevs[i].at));
@@ -321,24 +307,22 @@ main(void)
         fmt_utc(iso(prevs[i].expect), want, sizeof(want));
         snprintf(what, sizeof(what), "%s \"%s\" at or before %s",
                  prevs[i].tz, prevs[i].spec, prevs[i].at);
-        ok(n == iso(prevs[i].expect), "%s -> %s (want %s)", what, got, want);
+        CHECK(n == iso(prevs[i].expect), "%s -> %s (want %s)", what, got, want);
     }
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = '\0';
         n = cron_spec_parse(&s, bad[i].spec, err, sizeof(err));
-        ok(n == -1 && strstr(err, bad[i].err) != NULL,
+        CHECK(n == -1 && strstr(err, bad[i].err) != NULL,
            "bad spec \"%s\": %s (want %s)", bad[i].spec, err, bad[i].err);
     }
     for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
         test_zone_vs_glibc(zones[i]);
     }
-    ok(cron_tz_load("Mars/Olympus_Mons", NULL, err, sizeof(err)) == NULL
-       && strstr(err, "unknown time zone") != NULL, "unknown zone: %s%s%s",
-       err, "", "");
-    ok(cron_tz_load("../etc/passwd", NULL, err, sizeof(err)) == NULL,
-       "zone name with ..: %s%s%s", err, "", "");
-    ok(cron_tz_load("zone.tab", NULL, err, sizeof(err)) == NULL,
-       "not a TZif file: %s%s%s", err, "", "");
-    printf("1..%d\n", ntest);
-    return nfail != 0;
+    CHECK(cron_tz_load("Mars/Olympus_Mons", NULL, err, sizeof(err)) == NULL
+       && strstr(err, "unknown time zone") != NULL, "unknown zone: %s", err);
+    CHECK(cron_tz_load("../etc/passwd", NULL, err, sizeof(err)) == NULL,
+       "zone name with ..: %s", err);
+    CHECK(cron_tz_load("zone.tab", NULL, err, sizeof(err)) == NULL,
+       "not a TZif file: %s", err);
+    return UNIT_DONE();
 }

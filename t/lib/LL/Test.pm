@@ -25,7 +25,7 @@ use Time::HiRes qw(time sleep);
 use Cwd qw(abs_path);
 
 our @EXPORT = qw(ll_objs ll_bin ll_dir ll_free_port ll_run ll_wait_until
-                 ll_write ll_slurp ll_children);
+                 ll_write ll_slurp ll_children ll_run_tap);
 
 sub ll_objs {
     my $o = $ENV{LL_OBJS} // 'objs';
@@ -66,6 +66,25 @@ sub ll_run {
     my $out = <$fh> // '';
     close $fh;
     return (($? & 127) ? 128 + ($? & 127) : $? >> 8, $out);
+}
+
+# Run a C test program of the build folder (t/unit/unit.h's TAP) and turn
+# each of its checks into one of ours, named "$name: what"; then check that
+# at least $min ran and that it exited 0.  Needs Test::More.
+sub ll_run_tap {
+    my ($name, $min, $bin, @args) = @_;
+    my ($rc, $out) = ll_run($bin, @args);
+    my $n = 0;
+    for (split /\n/, $out) {
+        if (/^(not )?ok \d+ - (.*)/) {
+            Test::More::ok(!$1, "$name: $2");
+            $n++;
+        } elsif (/^Bail out! (.*)/) {
+            Test::More::fail("$name: $1");
+        }
+    }
+    Test::More::ok($n >= $min, "$name: all cases ran ($n)");
+    Test::More::is($rc, 0, "$name: exit status 0") or Test::More::diag($out);
 }
 
 # Poll $cond every 20 ms until it returns true or $timeout seconds pass.

@@ -268,7 +268,7 @@ reload_and_wait(const ll_conf_t *conf, pid_t pid)
     }
     bound = LL_CHECK_TIMEOUT_MS + conf->settings.ready_timeout_ms
             + LL_RELOAD_WAIT_MARGIN_MS;
-    until = ll__mono_ms() + bound;
+    until = lt_mono_ms() + bound;
     for ( ;; ) {
         if (master_state(pid, m) != 0 || !ll__pid_is_looklook(pid, err,
                                                              sizeof(err)))
@@ -292,9 +292,9 @@ reload_and_wait(const ll_conf_t *conf, pid_t pid)
         }
         if (!begun && m->nbegun >= mine) {
             begun = 1;
-            until = ll__mono_ms() + bound;
+            until = lt_mono_ms() + bound;
         }
-        if (ll__mono_ms() >= until) {
+        if (lt_mono_ms() >= until) {
             fprintf(stderr, "looklook: reload: no outcome within %lld s (%s); "
                     "see the error log\n", (long long) bound / 1000,
                     begun ? "still starting the new generation"

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <sys/random.h>
 
+#include "lt_clock.h"
 #include "orders_store.h"
 #include "rq_redis.h"
 
@@ -209,16 +210,6 @@ orders_store_tz(const lo_orders_t *s)
 }
 
 
-static int64_t
-orders_mono_ms(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-
 /* A slot with an open connection, or NULL with err set (*down = 1 when
  * the server is unreachable or the back-off holds the connect).  Blocks
  * while all pool_size slots are in use. */
@@ -238,7 +229,7 @@ orders_take(lo_orders_t *s, int *down, char *err, size_t errlen)
         s->be->close(sl->db);   /* opened before a connection broke */
         sl->db = NULL;
     }
-    held = sl->db == NULL && orders_mono_ms() < s->retry_at;
+    held = sl->db == NULL && lt_mono_ms() < s->retry_at;
     if (held) {
         snprintf(err, errlen, "%s", s->last_err);
         dn = 1;
@@ -252,7 +243,7 @@ orders_take(lo_orders_t *s, int *down, char *err, size_t errlen)
         pthread_mutex_lock(&s->lock);
         if (sl->db == NULL) {
             s->backoff = rq_redis_backoff_next(s->backoff);
-            s->retry_at = orders_mono_ms() + s->backoff;
+            s->retry_at = lt_mono_ms() + s->backoff;
             snprintf(s->last_err, sizeof(s->last_err), "%s", err);
         } else {
             s->backoff = 0;

@@ -454,7 +454,7 @@ cli_queue_check(cli_ctx_t *ctx, int argc, char **argv)
     cli_id_t         *ids;
     char            **names = NULL;
     size_t            n = 0, nids, i, j;
-    int64_t           now_s = rq_now_ms() / 1000;
+    int64_t           now_s = lt_now_ms() / 1000;
     int               fix = 0, status = 0, bad, named = 0, got;
 
     for (i = 2; i < (size_t) argc; i++) {

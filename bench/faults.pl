@@ -44,8 +44,9 @@ my $next = 0;
 # enqueue $n tasks of 50 ms, IDs F<n>
 sub enqueue {
     my ($n) = @_;
-    open my $p, '|-', ll_bin('looklook-cli'), '-u', $redis->url, 'task',
-         'enqueue', '--file', '-' or die "looklook-cli: $!";
+    open my $p, '|-', join(' ', ll_bin('looklook-cli'), '-u', $redis->url,
+                           'task enqueue --file - >/dev/null')
+        or die "looklook-cli: $!";
     for (1 .. $n) {
         $next++;
         print $p qq({"type":"fault","payload":"sleep=50","id":"F$next","retry":25}\n);
@@ -93,6 +94,8 @@ note_phase("30 reloads done ($failed failed)");
 enqueue(500);
 sleep 0.5;
 $redis->restart(2);
+LL::Test::ll_wait_until(sub { eval { $redis->cmd('DBSIZE'); 1 } }, 30)
+    or die "Redis does not come back\n";
 note_phase('Redis back');
 
 # ---- 5. a wrong-typed key among the pending IDs

@@ -66,6 +66,9 @@ is(scalar(grep { runs("a-$_") == 1 && runs("b-$_") == 1 } 1 .. 10), 10, 'each on
 $r->stop;
 $b[0]->put('t', wrap('while-redis-down'));
 ok($ll->wait_log(qr/redis: .*refused/, 10, from => $mark), 'Redis loss logged');
+sub status { (ll_run(ll_bin(), '-c', $ll->conf_path, '-s', 'status', '--json'))[1] }
+ok(ll_wait_until(sub { status() =~ /redis unreachable/ }, 10),
+   'status: dq unready, "redis unreachable"') or diag status();
 sleep 1;
 is(runs('while-redis-down'), 0, 'not run without its lock');
 my %s = $b[0]->stats_tube('t');
@@ -73,6 +76,7 @@ is($s{'current-jobs-reserved'}, 1, 'held reserved meanwhile');
 $r->restart;
 ok(ll_wait_until(sub { runs('while-redis-down') && empty(@b) }, 15), 'run once Redis is back');
 ok($ll->wait_log(qr/redis reachable again/, 5, from => $mark), 'and logged');
+ok(ll_wait_until(sub { status() !~ /unreachable/ }, 10), 'status: ready again');
 
 # --- kill -9 of the worker in the middle of a job -------------------------
 my $kid = $b[0]->put('t', wrap('sleep=3000 slow'), ttr => 2);

@@ -126,7 +126,7 @@ dq_on_done(ll_msg_t *msg, int outcome, const ll_result_t *res, void *arg)
 
 /*
  * Hold the reserved job until the mono time `until`, or until the handler
- * answered (for_done), touching it every half TTR.  0: the time came or
+ * answered (for_done), touching it every touch_ms.  0: the time came or
  * the answer; 1: give the job back (stop, or the shutdown deadline passed
  * while the handler still runs: the slot is then abandoned); -1: the
  * connection broke (the server gave the job back).

@@ -98,6 +98,8 @@ $ll->stop;
 my %j = $b[1]->stats_job($gid);
 is("$j{state} $j{releases}", 'ready 0', 'given back to ready, no release counted');
 like($ll->log, qr{job \Q$e1\E/t/$gid given back}, 'given back, and logged');
+ok(!grep({ /ERROR|AddressSanitizer|runtime error/ } split /\n/, ll_slurp("$dir/stderr.log")),
+   'no sanitizer report');
 
 # --- no node reachable at start: the generation does not start -------------
 $_->kill for @b;

@@ -63,6 +63,7 @@ typedef struct {
 
     /* its series (cron_metrics.c) */
     ll_series_t            *m_fires, *m_misfires, *m_late, *m_last;
+    ll_log_limit_t          enq_fail;       /* "not enqueued yet" */
 } cron_entry_t;
 
 typedef struct {
@@ -73,6 +74,8 @@ typedef struct {
     cron_tz_t             **zones;          /* loaded once per name */
     size_t                  nzones;
     rq_redis_conf_t         rc;
+    char                    where[300];     /* "host:port/db", for logs */
+    ll_log_limit_t          down;           /* Redis outages */
     int64_t                 retention_floor_ms;
 
     /* the scheduler thread */
@@ -99,6 +102,11 @@ typedef struct {
 #define CRON_TAKEOVER_MS    60000
 
 /* ---- cron_sched.c ------------------------------------------------------ */
+
+/* A call on cr->r got no answer (or the claim script could not load):
+ * logged once per outage, its end by cron_health.  @locality the
+ * scheduler thread */
+void cron_redis_failed(cron_t *cr);
 
 /* Start / stop the scheduler thread.  @locality worker main thread */
 int  cron_sched_start(cron_t *cr, char *err, size_t errlen);

@@ -71,6 +71,10 @@ cron_health(cron_t *cr)
 {
     int  up = cr->r.c != NULL;
 
+    if (up) {
+        ll_log_recovered(cr->in, &cr->down, "redis %s reconnected",
+                         cr->where);
+    }
     if (up == cr->healthy) {
         return;
     }

@@ -326,6 +326,7 @@ cron_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
         return ll_setting_error(in, err, errlen, "redis", "module \"%s\": "
                                 "redis: %s", ll_instance_name(in), why);
     }
+    rq_redis_conf_text(&cr->rc, cr->where, sizeof(cr->where));
     /* README.md, "Exactly once": a completed task must outlive the longest
      * time a takeover may still enqueue it again */
     cr->retention_floor_ms = CRON_TAKEOVER_MS + 2 * cf->lease_ms + 30000;
@@ -358,8 +359,19 @@ cron_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
 static int
 cron_start(ll_instance_t *in, char *err, size_t errlen)
 {
-    cron_metrics_init(ll_get_data(in));
-    return cron_sched_start(ll_get_data(in), err, errlen);
+    cron_t  *cr = ll_get_data(in);
+    char     why[160];
+
+    /* no generation without its Redis: a reload onto an unreachable one
+     * fails and the old generation goes on */
+    if (rq_redis_ping_until(&cr->rc, ll_ready_deadline(in), why, sizeof(why))
+        != 0)
+    {
+        snprintf(err, errlen, "redis %s unreachable: %s", cr->where, why);
+        return -1;
+    }
+    cron_metrics_init(cr);
+    return cron_sched_start(cr, err, errlen);
 }
 
 /* @locality worker main thread */

@@ -183,6 +183,15 @@ cron_dispatch(cron_t *cr, cron_entry_t *e, const char *task_id)
  * *enqueued saying whether a task exists for this tick; FIRE_RETRY when
  * the target could not reach Redis.
  */
+void
+cron_redis_failed(cron_t *cr)
+{
+    if (!cr->r.held) {      /* a held call repeats the last try's error */
+        ll_log_fail(cr->in, &cr->down, LL_LOG_ERR, "redis %s: %s",
+                    cr->where, cr->r.err);
+    }
+}
+
 static int
 cron_enqueue(cron_t *cr, cron_entry_t *e, const char *task_id, int *enqueued)
 {
@@ -217,12 +226,15 @@ cron_enqueue(cron_t *cr, cron_entry_t *e, const char *task_id, int *enqueued)
     rc = ll_send(cr->in, e->target, &m, &res);
     *enqueued = 0;
     if (rc == LL_DONE) {
+        ll_log_recovered(cr->in, &e->enq_fail, "entry %s: enqueued again",
+                         e->id);
         *enqueued = 1;
         return FIRE_OK;
     }
     if (rc == LL_RETRY) {
-        ll_log(cr->in, LL_LOG_WARN, "entry %s: %s not enqueued yet: %s", e->id,
-               task_id, res.error);
+        /* retried every CRON_RETRY_MS while the target is down: once */
+        ll_log_fail(cr->in, &e->enq_fail, LL_LOG_WARN, "entry %s: not "
+                    "enqueued yet: %s", e->id, res.error);
         return FIRE_RETRY;
     }
     if (res.reason == LL_R_CONFLICT) {
@@ -423,8 +435,7 @@ cron_run_due(cron_t *cr)
             return;
         }
         if (cron_store_claim(cr, due, ticks, n, res) != 0) {
-            ll_log(cr->in, LL_LOG_WARN, "claiming ticks failed: %s",
-                   cr->r.err);
+            cron_redis_failed(cr);
         }
         for (i = 0; i < n; i++) {
             cron_handle_claim(cr, due[i], &res[i], now_ms);
@@ -442,7 +453,6 @@ cron_load_cursors(cron_t *cr)
 {
     int64_t  *fired, now_s;
     size_t    i;
-    int       logged = 0;
 
     fired = calloc(cr->n + 1, sizeof(int64_t));
     if (fired == NULL) {
@@ -450,10 +460,7 @@ cron_load_cursors(cron_t *cr)
     }
     while (cron_store_watermarks(cr, fired) != 0) {
         cron_health(cr);
-        if (!logged++) {
-            ll_log(cr->in, LL_LOG_ERR, "cannot read the entries' state: %s; "
-                   "retrying", cr->r.err);
-        }
+        cron_redis_failed(cr);
         if (cron_wait(cr, ll_now_ms() + CRON_RETRY_MS)) {
             free(fired);
             return -1;

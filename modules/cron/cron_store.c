@@ -269,13 +269,14 @@ cron_store_fired(cron_t *cr, cron_entry_t *e, int64_t tick,
     argl[5] = evlen;
     r = rq_redis_eval(&cr->r, &fired_script, 2, 6, argv, argl);
     free(ev);
-    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+    if (r == NULL) {
+        cron_redis_failed(cr);
+        return -1;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
         ll_log(cr->in, LL_LOG_ERR, "entry %s: recording tick %lld failed: %s",
-               e->id, (long long) tick,
-               r != NULL ? r->str : cr->r.err);
-        if (r != NULL) {
-            freeReplyObject(r);
-        }
+               e->id, (long long) tick, r->str);
+        freeReplyObject(r);
         return -1;
     }
     rc = reply_int(r);

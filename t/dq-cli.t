@@ -73,4 +73,16 @@ like($out, qr/written to 1 of 2 node\(s\), 2 needed/, 'and says so');
 is(scalar(grep { /half$/ } $b[0]->drain('orders', 'ready')), 0, 'the copy written was revoked');
 ($rc, $out) = ll_run(ll_bin('looklook-cli'), 'dq', 'stats');
 is($rc, 1, 'no nodes, no config: an error');
+
+# settings checked by looklook -t, at their line
+for my $case (
+    [ '{ endpoint = "127.0.0.1:1"; tube = "a b"; }', qr/:3: tube "a b": 1 to 200 letters/ ],
+    [ '{ endpoint = "127.0.0.1:1"; tube = "t"; }, { endpoint = "127.0.0.1:1"; tube = "u"; }',
+      qr/:3: endpoint 127.0.0.1:1 given twice: all node endpoints must be different/ ],
+    [ '{ tube = "t"; }', qr/:3: .*endpoint/ ],
+) {
+    ll_write("$dir/bad.conf", qq{modules = (\n  { name = "dq"; path = "${\ ll_objs() }/dq.so";\n    beanstalks = ( $case->[0] ); }\n);\n});
+    my ($rc, $out) = ll_run(ll_bin(), '-t', '-c', "$dir/bad.conf");
+    ok($rc != 0 && $out =~ $case->[1], "looklook -t: $case->[1]") or diag $out;
+}
 done_testing;

@@ -96,6 +96,7 @@ dq_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
     dq_t                 *dq;
     const ll_conf_node_t *e;
     dq_node_conf_t        nc;
+    char                  why[200];
     int                   i, j, n;
 
     dq = ll_alloc(in, sizeof(*dq));
@@ -166,8 +167,9 @@ dq_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
         return ll_setting_error(in, err, errlen, "retry_backoff_max",
                                 "retry_backoff must be <= retry_backoff_max");
     }
-    if (rq_redis_conf_parse(&dq->redis_conf, c->redis, err, errlen) != 0) {
-        return ll_setting_error(in, err, errlen, "redis", "redis: %s", err);
+    if (rq_redis_conf_parse(&dq->redis_conf, c->redis, why, sizeof(why)) != 0)
+    {
+        return ll_setting_error(in, err, errlen, "redis", "redis: %s", why);
     }
     dq->redis_conf.connect_timeout_ms = c->connect_timeout_ms;
     dq->redis_conf.cmd_timeout_ms = c->connect_timeout_ms;

@@ -110,6 +110,12 @@ ok($b->wait_for('#tasks tr[data-id="bad1"]'), 'archived tasks listed');
 like($b->text('#tasks tr[data-id="bad2"]') // '', qr/bad2\s+t:bad\s+fail\s+0 \/ 25\s+asked to fail/,
      'a task row: ID, type, payload, retries, last error');
 like($b->text('#states') // '', qr/archived 3/, 'state tabs with counts');
+my @d = gmtime;
+my $today = sprintf('%04d-%02d-%02d', $d[5] + 1900, $d[4] + 1, $d[3]);
+my ($proc, $fail) = map { $r->cmd('GET', "asynq:{default}:$_:$today") } qw(processed failed);
+is($b->count('#days rect[data-date]'), 7, 'a bar per day, 7 days');
+is($b->js('return document.querySelector(\'#days rect[data-date="\' + arguments[0] + \'"] title\').textContent;', $today),
+   "$today: $proc processed, $fail failed", "today's bar: asynq's daily counters");
 page_ok('queue');
 
 $b->get("$base/#/queues/default?state=scheduled");
@@ -194,6 +200,11 @@ is(act($base, '/api/queues/low/pause', 'X-CSRF-Token' => $cookie, Cookie => "ll_
    'cookie and header agree: 200');
 is($r->cmd('EXISTS', 'asynq:{low}:paused'), 1, 'paused');
 is($http->get("$base/api/queues/low/pause")->{status}, 404, 'GET of an action: not an endpoint');
+my $hist = JSON::PP::decode_json($http->get("$base/api/queues/default/history?days=3")->{content});
+is(scalar @$hist, 3, '/api/queues/Q/history: the days asked');
+is_deeply($hist->[2], { date => $today, processed => 0 + $r->cmd('GET', "asynq:{default}:processed:$today"),
+                        failed => 0 + $r->cmd('GET', "asynq:{default}:failed:$today") },
+          '/api/queues/Q/history: today last, from asynq\'s daily keys');
 ok($ll->wait_log(qr/action POST \/api\/queues\/low\/pause from 127\.0\.0\.1 user "": 200/, 5),
    'the action is logged with who and what');
 ok($ll->wait_log(qr/action POST \/api\/queues\/low\/pause from 127\.0\.0\.1 user "": 403/, 5),

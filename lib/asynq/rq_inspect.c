@@ -201,6 +201,49 @@ rq_queue_info(rq_redis_t *r, const char *q, rq_queue_info_t *qi, char *err,
 
 
 int
+rq_queue_history(rq_redis_t *r, const char *q, int n, rq_day_stats_t *out,
+    char *err, size_t errlen)
+{
+    redisReply  *rep;
+    rq_keys_t    k;
+    char         key[RQ_KEY_MAX + 16];
+    int64_t      today = rq_now_ms() / 1000, t;
+    int          i, j, rc = 0;
+
+    if (rq_known_queue(r, q, &k, err, errlen) != 0) {
+        return -1;
+    }
+    if (rq_redis_get(r) == NULL) {
+        return rq_ierr(err, errlen, r, NULL);
+    }
+    for (i = 0; i < n; i++) {
+        t = today - (int64_t) (n - 1 - i) * 86400;
+        rq_day_key(key, sizeof(key), k.processed, t);
+        /* the date is the key's tail */
+        snprintf(out[i].date, sizeof(out[i].date), "%s",
+                 key + strlen(key) - 10);
+        redisAppendCommand(r->c, "GET %s", key);
+        rq_day_key(key, sizeof(key), k.failed, t);
+        redisAppendCommand(r->c, "GET %s", key);
+    }
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < 2; j++) {
+            rep = rq_redis_reply(r);
+            if (rep == NULL) {
+                return rq_ierr(err, errlen, r, NULL);   /* no more replies */
+            }
+            if (rep->type == REDIS_REPLY_ERROR) {
+                rc = rq_ierr(err, errlen, r, rep);
+            }
+            *(j == 0 ? &out[i].processed : &out[i].failed) = rq_int(rep);
+            freeReplyObject(rep);
+        }
+    }
+    return rc;
+}
+
+
+int
 rq_queue_pause(rq_redis_t *r, const char *q, int pause, char *err,
     size_t errlen)
 {

@@ -48,6 +48,17 @@ void rq_names_free(char **names, size_t n);
 int rq_queue_info(rq_redis_t *r, const char *q, rq_queue_info_t *qi,
     char *err, size_t errlen);
 
+/* One UTC day's counts, as asynq's Inspector.History. */
+typedef struct {
+    char        date[11];           /* "2026-12-02" */
+    long long   processed, failed;
+} rq_day_stats_t;
+
+/* The last n days of q (n <= 90, what asynq keeps), today last, into
+ * out[0..n-1]. */
+int rq_queue_history(rq_redis_t *r, const char *q, int n,
+    rq_day_stats_t *out, char *err, size_t errlen);
+
 /* SETNX / DEL asynq:{q}:paused; q need not be known yet (as asynq: an
  * operator pauses a queue before deploying what fills it). */
 int rq_queue_pause(rq_redis_t *r, const char *q, int pause, char *err,

@@ -6,6 +6,7 @@
  *
  *   GET  /api/queues                         every queue with its sizes
  *   GET  /api/queues/Q                       one queue
+ *   GET  /api/queues/Q/history?days=N        processed / failed per day
  *   GET  /api/queues/Q/tasks?state=S&page=N&size=M
  *   GET  /api/queues/Q/tasks/ID              one task
  *   POST /api/queues/Q/pause | unpause
@@ -20,7 +21,8 @@
 #include "admin.h"
 #include "rq_inspect_json.h"
 
-#define PAGE_SIZE_MAX  500
+#define PAGE_SIZE_MAX     500
+#define HISTORY_DAYS_MAX  90        /* asynq keeps the daily counts 90 days */
 
 /* The path after /api/queues/, cut at '/' into at most 4 parts. */
 typedef struct {
@@ -198,7 +200,38 @@ api_task_list(const admin_req_t *req, admin_resp_t *resp, rq_redis_t *r,
     admin_json(resp, MHD_HTTP_OK, o);
 }
 
-/* GET /api/queues/Q[/tasks[/ID]] */
+/* GET /api/queues/Q/history?days=N: processed and failed per UTC day,
+ * oldest first (default 7, at most 90) */
+static void
+api_history(const admin_req_t *req, admin_resp_t *resp, rq_redis_t *r,
+    const char *q)
+{
+    rq_day_stats_t  days[HISTORY_DAYS_MAX];
+    long            n = api_long(req, "days", 7, HISTORY_DAYS_MAX);
+    char            err[256];
+    cJSON          *arr, *o;
+    long            i;
+
+    if (n <= 0) {
+        admin_error(resp, MHD_HTTP_BAD_REQUEST, "days must be 1 to 90");
+        return;
+    }
+    if (rq_queue_history(r, q, (int) n, days, err, sizeof(err)) != 0) {
+        api_fail(resp, err);
+        return;
+    }
+    arr = cJSON_CreateArray();
+    for (i = 0; i < n; i++) {
+        o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "date", days[i].date);
+        cJSON_AddNumberToObject(o, "processed", (double) days[i].processed);
+        cJSON_AddNumberToObject(o, "failed", (double) days[i].failed);
+        cJSON_AddItemToArray(arr, o);
+    }
+    admin_json(resp, MHD_HTTP_OK, arr);
+}
+
+/* GET /api/queues/Q[/history | /tasks[/ID]] */
 void
 admin_get_queue(const admin_req_t *req, admin_resp_t *resp)
 {
@@ -209,7 +242,8 @@ admin_get_queue(const admin_req_t *req, admin_resp_t *resp)
     char              err[256];
 
     if (api_split(req->path, &p) != 0 || p.n > 3
-        || (p.n > 1 && strcmp(p.part[1], "tasks") != 0))
+        || (p.n > 1 && strcmp(p.part[1], "tasks") != 0
+            && (p.n > 2 || strcmp(p.part[1], "history") != 0)))
     {
         admin_error(resp, MHD_HTTP_NOT_FOUND, "not found");
         return;
@@ -223,6 +257,8 @@ admin_get_queue(const admin_req_t *req, admin_resp_t *resp)
         } else {
             admin_json(resp, MHD_HTTP_OK, rq_queue_json(&qi));
         }
+    } else if (p.n == 2 && strcmp(p.part[1], "history") == 0) {
+        api_history(req, resp, r, p.part[0]);
     } else if (p.n == 2) {
         api_task_list(req, resp, r, p.part[0]);
     } else if (rq_task_get(r, p.part[0], p.part[2], &t, err, sizeof(err))

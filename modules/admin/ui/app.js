@@ -261,9 +261,37 @@ function due(t) {
   return '';
 }
 
+/* processed (done) and failed per day as bars, oldest left */
+function dayChart(days) {
+  const W = 600, H = 150, L = 44, B = 20, T = 8, n = days.length;
+  const max = Math.max(1, ...days.map(d => d.processed));
+  const y = v => T + (1 - v / max) * (H - T - B), bw = (W - L) / n;
+  let svg = '';
+  for (let i = 0; i <= 2; i++) {
+    const v = Math.round(max * i / 2);
+    svg += '<line class="grid" x1="' + L + '" x2="' + W + '" y1="' + y(v) + '" y2="' + y(v) + '"/>' +
+      '<text x="' + (L - 4) + '" y="' + (y(v) + 4) + '" text-anchor="end">' + esc(num(v)) + '</text>';
+  }
+  days.forEach((d, i) => {
+    const x = L + i * bw + bw * 0.15, w = bw * 0.7, ok = d.processed - d.failed;
+    svg += '<rect data-date="' + esc(d.date) + '" x="' + x.toFixed(1) + '" width="' + w.toFixed(1) +
+      '" y="' + y(d.processed).toFixed(1) + '" height="' + (y(0) - y(d.processed)).toFixed(1) +
+      '" fill="' + COLORS[5] + '"><title>' + esc(d.date + ': ' + d.processed + ' processed, ' +
+      d.failed + ' failed') + '</title></rect>' +
+      '<rect x="' + x.toFixed(1) + '" width="' + w.toFixed(1) + '" y="' + y(ok).toFixed(1) +
+      '" height="' + (y(0) - y(ok)).toFixed(1) + '" fill="' + COLORS[0] + '"/>' +
+      '<text x="' + (x + w / 2).toFixed(1) + '" y="' + (H - 4) + '" text-anchor="middle">' +
+      esc(d.date.slice(5)) + '</text>';
+  });
+  return '<div class="chart" id="days"><h2>Last ' + n + ' days <span class="muted">(UTC)</span></h2>' +
+    '<svg viewBox="0 0 ' + W + ' ' + H + '" preserveAspectRatio="none" class="days">' + svg + '</svg>' +
+    '<div class="legend"><span><i class="sw0"></i>succeeded</span><span><i class="sw5"></i>failed</span></div></div>';
+}
+
 async function drawQueue(seq, q, state, page) {
-  const [qi, list] = await Promise.all([
+  const [qi, days, list] = await Promise.all([
     api('/api/queues/' + encodeURIComponent(q)),
+    api('/api/queues/' + encodeURIComponent(q) + '/history?days=7'),
     api('/api/queues/' + encodeURIComponent(q) + '/tasks?state=' + state + '&page=' + page + '&size=20')]);
   if (seq !== viewSeq) return;
   const pages = Math.max(1, Math.ceil(list.total / list.size));
@@ -272,7 +300,7 @@ async function drawQueue(seq, q, state, page) {
     (qi.paused ? pill('paused', 'warn') : pill('run', 'ok')) + ' ' + pauseButton(qi) + '</h1>' +
     '<div class="cards">' + card('processed today', num(qi.processed_today)) +
     card('failed today', num(qi.failed_today)) + card('latency', esc(dur(qi.latency_seconds))) +
-    card('size', num(qi.size)) + '</div>' +
+    card('size', num(qi.size)) + '</div>' + dayChart(days) +
     '<div class="tabs" id="states">' + STATES.map(s => '<a href="' + esc(qlink(q, s)) + '" data-state="' + s + '"' +
       (s === state ? ' class="on"' : '') + '>' + s + ' ' + num(qi[s]) + '</a>').join('') + '</div>' +
     '<div class="bar"><span class="grow muted">' + num(list.total) + ' ' + esc(state) + ' task' +

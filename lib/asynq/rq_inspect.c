@@ -207,7 +207,7 @@ rq_queue_history(rq_redis_t *r, const char *q, int n, rq_day_stats_t *out,
     redisReply  *rep;
     rq_keys_t    k;
     char         key[RQ_KEY_MAX + 16];
-    int64_t      today = rq_now_ms() / 1000, t;
+    int64_t      today = lt_now_ms() / 1000, t;
     int          i, j, rc = 0;
 
     if (rq_known_queue(r, q, &k, err, errlen) != 0) {

@@ -9,22 +9,10 @@ use LL::Test;
 use LL::Kafka;
 
 my $k    = LL::Kafka->start(topics => ['bd:3']);
-my $dir  = ll_dir();
-my $sink = "$dir/sink.log";
-my $lk   = LL::Kafka::librdkafka_conf();
-my $boot = $k->bootstrap;
-my $ll   = LL::Test::Server->new(dir => $dir, conf => <<EOF);
-worker_processes = 1;
-shutdown_timeout = 5;
-modules = (
-  { name = "sink"; path = "%%OBJS%%/t/kafka_sink.so"; file = "$sink";
-    sleep = "10ms"; },
-  { name = "kafka"; path = "%%OBJS%%/kafka.so"; brokers = "$boot";
-    group = "gbd"; topics = [ "bd" ]; offset = "first";
-    commit_interval = "100ms"; librdkafka = ( $lk ); }
-);
-routes = ( { from = "kafka:bd"; to = "sink"; } );
-EOF
+my $ll   = $k->sink_server(group => 'gbd', topics => ['bd'],
+                           sink => 'sleep = "10ms";',
+                           kafka => 'commit_interval = "100ms";');
+my $sink = $ll->dir . '/sink.log';
 
 my $handled = sub {
     my %h;

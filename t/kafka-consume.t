@@ -12,23 +12,12 @@ use LL::Kafka;
 
 my $k    = LL::Kafka->start(topics => ['pay:3', 'pay.dlq', 'other:1',
                                        'other.dlq']);
-my $dir  = ll_dir();
+my $ll   = $k->sink_server(group => 'g1', topics => ['pay', 'other'],
+                           routes => ['pay'], sink => 'json = true;',
+                           kafka => 'max_retries = 2; retry_backoff = "50ms";'
+                                    . ' commit_interval = "200ms";');
+my $dir  = $ll->dir;
 my $sink = "$dir/sink.log";
-my $lk   = LL::Kafka::librdkafka_conf();
-my $boot = $k->bootstrap;
-my $ll   = LL::Test::Server->new(dir => $dir, conf => <<EOF);
-worker_processes = 1;
-shutdown_timeout = 5;
-modules = (
-  { name = "sink"; path = "%%OBJS%%/t/kafka_sink.so"; file = "$sink";
-    json = true; },
-  { name = "kafka"; path = "%%OBJS%%/kafka.so"; brokers = "$boot";
-    group = "g1"; topics = [ "pay", "other" ]; offset = "first";
-    max_retries = 2; retry_backoff = "50ms"; commit_interval = "200ms";
-    librdkafka = ( $lk ); }
-);
-routes = ( { from = "kafka:pay"; to = "sink"; } );
-EOF
 
 # produced before the consumer starts: offset = first must see them
 my $ts = '1764052201123456789';

@@ -10,22 +10,10 @@ use LL::Kafka;
 
 my $N    = 2000;
 my $k    = LL::Kafka->start(topics => ['kl:4']);
-my $dir  = ll_dir();
-my $sink = "$dir/sink.log";
-my $lk   = LL::Kafka::librdkafka_conf();
-my $boot = $k->bootstrap;
-my $ll   = LL::Test::Server->new(dir => $dir, conf => <<EOF);
-worker_processes = 1;
-shutdown_timeout = 5;
-modules = (
-  { name = "sink"; path = "%%OBJS%%/t/kafka_sink.so"; file = "$sink";
-    sleep = "2ms"; },
-  { name = "kafka"; path = "%%OBJS%%/kafka.so"; brokers = "$boot";
-    group = "gkill"; topics = [ "kl" ]; offset = "first";
-    commit_interval = "100ms"; librdkafka = ( $lk ); }
-);
-routes = ( { from = "kafka:kl"; to = "sink"; } );
-EOF
+my $ll   = $k->sink_server(group => 'gkill', topics => ['kl'],
+                           sink => 'sleep = "2ms";',
+                           kafka => 'commit_interval = "100ms";');
+my $sink = $ll->dir . '/sink.log';
 
 $k->produce('kl', map { { value => "m$_", partition => $_ % 4 } } 0 .. $N - 1);
 ok($ll->start, 'looklook started');

@@ -11,25 +11,14 @@ use LL::Test;
 use LL::Kafka;
 
 my $k    = LL::Kafka->start(topics => ['pz:2']);
-my $lk   = LL::Kafka::librdkafka_conf();
-my $boot = $k->bootstrap;
 my $N    = 400;     # per partition
 
 my $server = sub {
     my ($dir) = @_;
-    return LL::Test::Server->new(dir => $dir, conf => <<EOF);
-worker_processes = 1;
-log_level = "debug";
-shutdown_timeout = 5;
-modules = (
-  { name = "sink"; path = "%%OBJS%%/t/kafka_sink.so"; file = "$dir/sink.log";
-    sleep = "20ms"; },
-  { name = "kafka"; path = "%%OBJS%%/kafka.so"; brokers = "$boot";
-    group = "gpz"; topics = [ "pz" ]; offset = "first"; backlog = 4;
-    commit_interval = "100ms"; librdkafka = ( $lk ); }
-);
-routes = ( { from = "kafka:pz"; to = "sink"; } );
-EOF
+    return $k->sink_server(dir => $dir, group => 'gpz', topics => ['pz'],
+                           global => 'log_level = "debug";',
+                           sink => 'sleep = "20ms";',
+                           kafka => 'backlog = 4; commit_interval = "100ms";');
 };
 my ($da, $db) = (ll_dir(), ll_dir());
 my $a = $server->($da);

@@ -9,22 +9,10 @@ use LL::Test;
 use LL::Kafka;
 
 my $k    = LL::Kafka->start(topics => ['rb:4']);
-my $dir  = ll_dir();
-my $sink = "$dir/sink.log";
-my $lk   = LL::Kafka::librdkafka_conf();
-my $boot = $k->bootstrap;
-my $ll   = LL::Test::Server->new(dir => $dir, conf => <<EOF);
-worker_processes = 2;
-shutdown_timeout = 8;
-modules = (
-  { name = "sink"; path = "%%OBJS%%/t/kafka_sink.so"; file = "$sink";
-    sleep = "5ms"; },
-  { name = "kafka"; path = "%%OBJS%%/kafka.so"; brokers = "$boot";
-    group = "grb"; topics = [ "rb" ]; offset = "first";
-    commit_interval = "100ms"; librdkafka = ( $lk ); }
-);
-routes = ( { from = "kafka:rb"; to = "sink"; } );
-EOF
+my $ll   = $k->sink_server(group => 'grb', topics => ['rb'], workers => 2,
+                           shutdown_timeout => 8, sink => 'sleep = "5ms";',
+                           kafka => 'commit_interval = "100ms";');
+my $sink = $ll->dir . '/sink.log';
 
 my $n = 0;
 my $produce = sub {

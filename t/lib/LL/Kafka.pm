@@ -84,6 +84,48 @@ sub librdkafka_conf {
     return join(', ', map { qq{"$_=$p{$_}"} } sort keys %p);
 }
 
+# A looklook server consuming topics into the kafka_sink fixture: the
+# config the kafka tests share (one kafka module "kafka" reading from the
+# first offset with librdkafka_conf()'s settings, a sink writing
+# DIR/sink.log, a route from each topic to the sink).  Options:
+#   group, topics => [..]       the consumer (required)
+#   kafka => 'text'             more settings of the kafka module
+#   librdkafka => ['k=v', ..]   more librdkafka entries
+#   sink => 'text'              more settings of the sink (sleep, json)
+#   routes => [..]              topics routed to the sink (default: all)
+#   workers (1), shutdown_timeout (5), global => 'text' (top-level
+#   settings), dir (a new ll_dir)
+# Returns an LL::Test::Server, not started; its sink file is
+# $server->dir . '/sink.log'.
+sub sink_server {
+    my ($self, %o) = @_;
+    my $dir    = $o{dir} // ll_dir();
+    my $topics = join(', ', map { qq{"$_"} } @{ $o{topics} });
+    my $lk     = join(', ', librdkafka_conf(), map { qq{"$_"} }
+                                                @{ $o{librdkafka} // [] });
+    my $routes = join(",\n  ", map { qq{{ from = "kafka:$_"; to = "sink"; }} }
+                                   @{ $o{routes} // $o{topics} });
+    my $conf = sprintf(<<'EOF', $o{workers} // 1, $o{shutdown_timeout} // 5,
+worker_processes = %d;
+shutdown_timeout = %d;
+%s
+modules = (
+  { name = "sink"; path = "%%%%OBJS%%%%/t/kafka_sink.so"; file = "%s/sink.log";
+    %s },
+  { name = "kafka"; path = "%%%%OBJS%%%%/kafka.so"; brokers = "%s";
+    group = "%s"; topics = [ %s ]; offset = "first";
+    %s
+    librdkafka = ( %s ); }
+);
+routes = (
+  %s
+);
+EOF
+        $o{global} // '', $dir, $o{sink} // '', $self->{bootstrap}, $o{group},
+        $topics, $o{kafka} // '', $lk, $routes);
+    return LL::Test::Server->new(dir => $dir, conf => $conf);
+}
+
 # One control command; returns the reply line (dies unless it is "ok...",
 # except with soft => 1).
 sub ctl {

@@ -13,6 +13,7 @@ use lib 't/lib';
 use LL::Test;
 use LL::Redis;
 use LL::Asynq;
+use LL::AsynqCheck;
 use Time::HiRes qw(time sleep);
 
 my $r = LL::Redis->start;
@@ -155,4 +156,15 @@ is_deeply(asynq_decode('TaskMessage', hget('default', 'HD', 'msg'))->{headers},
           { trace => 'abc', k2 => "v\303\251" }, 'headers kept in the archived msg (protoc)');
 
 $ll->stop;
+
+# the 600 stale lease entries (not in active) break the invariants on
+# purpose: the operator's checker finds them and --fix repairs them
+my @bad = asynq_check($r, 'default');
+is(scalar(grep { /lease entry S\d+ is not in active/ } @bad), 600, 'the test checker sees the stale leases');
+my ($st, $out) = cli('-u', $r->url, 'queue', 'check', 'default', 'arch');
+is($st, 1, 'looklook-cli queue check finds them');
+is(scalar(() = $out =~ /task S\d+: in no container/g), 600, '... each one');
+($st, $out) = cli('-u', $r->url, 'queue', 'check', '--fix', 'default', 'arch');
+is($st, 0, 'queue check --fix') or diag($out);
+asynq_check_ok($r, 'after the audit cases and --fix', 'default', 'arch');
 done_testing;

@@ -8,6 +8,7 @@ use lib 't/lib';
 use LL::Test;
 use LL::Redis;
 use LL::Asynq;
+use LL::AsynqCheck;
 use JSON::PP;
 use Time::HiRes qw(time);
 
@@ -156,5 +157,6 @@ is($r->cmd('LLEN', 'asynq:{bulk}:pending'), 5000, 'all in pending');
 my $first = $r->cmd('LINDEX', 'asynq:{bulk}:pending', -1);
 is(asynq_decode('TaskMessage', $r->cmd('HGET', "asynq:{bulk}:t:$first", 'msg'))->{payload},
    '{"n":1}', 'oldest at the right end, JSON payload stored as text');
+asynq_check_ok($r, 'after every enqueue and inspector operation');
 
 done_testing;

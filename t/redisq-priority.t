@@ -8,6 +8,7 @@ use lib 't/lib';
 use LL::Test;
 use LL::Redis;
 use LL::Asynq;
+use LL::AsynqCheck;
 use Time::HiRes qw(time sleep);
 
 sub preload {
@@ -69,5 +70,7 @@ for my $i (1 .. 20) {
 diag sprintf('idle pick-up incl. CLI start: median %.1f ms, max %.1f ms', $lat[10], $lat[-1]);
 ok($lat[10] < 500, 'idle pick-up well under asynq\'s 0.5-1.5 s poll');
 $ll2->stop;
+asynq_check_ok($r, 'priorities');
+asynq_check_ok($r2, 'idle pick-up');
 
 done_testing;

@@ -9,29 +9,12 @@ use lib 't/lib';
 use LL::Test;
 use LL::Redis;
 use LL::Asynq;
+use LL::AsynqCheck;
 use Time::HiRes qw(time sleep);
 
 sub enq { my ($url, @a) = @_; my ($st, $out) = cli('-u', $url, 'task', 'enqueue', @a);
           die "enqueue: $out" if $st; }
 sub state { $_[0]->cmd('HGET', "asynq:{default}:t:$_[1]", 'state') // '' }
-
-# every ID in a container has its task hash, with a state that matches
-sub invariant_ok {
-    my ($r, $name) = @_;
-    my @bad;
-    for my $c (qw(pending active)) {
-        for my $id (@{ $r->cmd('LRANGE', "asynq:{default}:$c", 0, -1) }) {
-            push @bad, "$c:$id" unless state($r, $id) eq $c;
-        }
-    }
-    for my $c (qw(scheduled retry archived completed lease)) {
-        for my $id (@{ $r->cmd('ZRANGE', "asynq:{default}:$c", 0, -1) }) {
-            my $want = $c eq 'lease' ? 'active' : $c;
-            push @bad, "$c:$id" unless state($r, $id) eq $want;
-        }
-    }
-    is_deeply(\@bad, [], "$name: every ID has its hash and state");
-}
 
 # ---- 1. kill -9 of a worker mid-task: retried once it is surely dead --
 my $r1 = LL::Redis->start;
@@ -72,7 +55,7 @@ ok(ll_wait_until(sub { @{ $r2->cmd('KEYS', 'asynq:{default}:t:*') } == 0 }, 20),
 my %seen = map { (split / /)[2] => 1 } split /\n/, ll_slurp("$dir/rec.txt");
 is(scalar(grep { $seen{"R$_"} } 1 .. 300), 300, 'every task ran (at least once)');
 is($r2->cmd('ZCARD', 'asynq:{default}:lease'), 0, 'no lease left');
-invariant_ok($r2, 'after the Redis restart');
+asynq_check_ok($r2, 'after the Redis restart');
 $ll2->stop;
 
 # ---- 3. graceful stop: finished work written, running work requeued ----
@@ -94,7 +77,7 @@ is($r3->cmd('LLEN', 'asynq:{default}:active') + $r3->cmd('ZCARD', 'asynq:{defaul
    'nothing left active');
 is($r3->cmd('EXISTS', 'asynq:{default}:t:G2'), 0, 'task that finished in time is done');
 like($ll3->log, qr/1 unfinished tasks requeued/, 'requeue logged');
-invariant_ok($r3, 'after graceful stop');
+asynq_check_ok($r3, 'after graceful stop');
 is($r3->cmd('ZCARD', 'asynq:servers'), 0, 'server unregistered');
 
 # ---- 1 (end): K1 is retried as soon as its worker is certainly dead ---
@@ -109,7 +92,7 @@ diag sprintf('retried %.1f s after the kill', time - $killed_at);
 is($m->{error_msg}, 'redisq: its worker died', 'with the reason');
 like($ll1->log, qr/worker $w died: 1 of its 1 tasks retried now/, 'logged');
 ok(ll_wait_until(sub { state($r1, 'K1') eq 'active' }, 10), 'running again in the new worker');
-invariant_ok($r1, 'after kill -9');
+asynq_check_ok($r1, 'after kill -9');
 $ll1->stop;
 
 done_testing;

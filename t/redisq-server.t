@@ -8,6 +8,7 @@ use lib 't/lib';
 use LL::Test;
 use LL::Redis;
 use LL::Asynq;
+use LL::AsynqCheck;
 use Time::HiRes qw(time sleep);
 use POSIX qw(strftime);
 
@@ -193,6 +194,8 @@ enq('t:send', 'send=critical', '--id', 'SE1');
 ok(ll_wait_until(sub { grep { $_->[0]{type} eq 'followup' } values %{ records() } }),
    'follow-up task enqueued by a handler ran');
 like($ll->log, qr/no handler|archived/, 'log has outcome lines');
+
+asynq_check_ok($r, 'after every outcome');
 
 # stop clears the heartbeat keys
 $ll->stop;

@@ -8,6 +8,7 @@ use lib 't/lib';
 use LL::Test;
 use LL::Redis;
 use LL::Asynq;
+use LL::AsynqCheck;
 use Time::HiRes qw(time sleep);
 
 my $r = LL::Redis->start;
@@ -35,4 +36,5 @@ is($r->cmd('ZCARD', 'asynq:{default}:lease') + $r->cmd('LLEN', 'asynq:{default}:
 is_deeply([ sort map { $r->cmd('HGET', "asynq:{default}:t:$_", 'state') }
             @{ $r->cmd('LRANGE', 'asynq:{default}:pending', 0, -1) } ],
           [ ('pending') x 3 ], 'their state is pending');
+asynq_check_ok($r, 'after the stop');
 done_testing;

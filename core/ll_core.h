@@ -221,13 +221,10 @@ void       ll__log_set(int level, const char *who);
 void       ll__log_format(int json, unsigned generation);
 int        ll__log_level_parse(const char *s);
 
-/* ll_log_json.c: JSON log lines (when ll__log_json_on).  The message
- * being handled on this thread (NULL: none) names its id and options in
- * every line (copied: it may go before the thread's next line).
- * ll__log_json: the line, newline included, malloc'ed (NULL when out of
- * memory). */
+/* ll_log_json.c: JSON log lines (when ll__log_json_on), which name the
+ * thread's ll_log_context.  ll__log_json: the line, newline included,
+ * malloc'ed (NULL when out of memory). */
 extern int ll__log_json_on;
-void       ll__log_context(const ll_msg_t *msg);
 char      *ll__log_json(const struct timeval *tv, int level, const char *who,
     unsigned generation, const char *content, size_t *len);
 void       ll__log_core(int level, const char *fmt, ...) LL_PRINTF(2, 3);

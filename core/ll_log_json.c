@@ -4,8 +4,9 @@
  * on a line written while a message is being handled, what identifies
  * the message: its id as task_id and each of its options (queue; topic,
  * partition, offset).  The context is the thread's: the core sets it
- * around a handler call and its done callback (ll__log_context), only
- * when lines are JSON (text lines stay as they were).
+ * around a handler call and its done callback, a module around its own
+ * lines about a message (ll_log_context); only when lines are JSON (text
+ * lines stay as they were, and nothing is copied).
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -36,8 +37,8 @@ typedef struct {
 
 static __thread log_ctx_t  ctx;
 
-void
-ll__log_context(const ll_msg_t *m)
+LL_API void
+ll_log_context(const ll_msg_t *m)
 {
     size_t  i;
 

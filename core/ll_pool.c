@@ -48,7 +48,7 @@ run_one(ll_cycle_t *c, ll_msg_t *m)
     ll_result_init(&res);
     /* log lines of the handler and of the source's done callback name
      * the message */
-    ll__log_context(m);
+    ll_log_context(m);
 
     t0 = lt_mono_ns();
     r = ll__route_find(c, m->source, m->type);
@@ -71,7 +71,7 @@ run_one(ll_cycle_t *c, ll_msg_t *m)
     ll__metric_add(metric, outcome, us, 1);
 
     done(m, outcome, &res, Q_ARG(m));
-    ll__log_context(NULL);
+    ll_log_context(NULL);
 }
 
 /* A message not run because the worker stops: back to its source as a

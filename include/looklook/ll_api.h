@@ -33,6 +33,17 @@ LL_API void ll_log(ll_instance_t *in, int level, const char *fmt, ...)
     LL_PRINTF(3, 4);
 
 /*
+ * The message the calling thread's next log lines are about (NULL: none
+ * any more).  With log_format = "json" each line then carries its id as
+ * task_id and its options (queue; topic, partition, offset).  The core
+ * sets it around a handler call and the source's done callback; an mq
+ * module sets it around what it logs about a message on its own threads.
+ * What is needed is copied: msg may go at once.  A no-op with text logs.
+ * @locality any thread (the setting is the thread's)
+ */
+LL_API void ll_log_context(const ll_msg_t *msg);
+
+/*
  * Errors of a loop that retries (a reconnect, a poll): a failure that goes
  * on is logged once, not once per attempt, and its end is logged too.
  *

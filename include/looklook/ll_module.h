@@ -34,6 +34,7 @@
  *
  * ABI change log (a minor version only appends; a module built for 2.N
  * loads into any core 2.M with M >= N):
+ *   2.3  ll_log_context (log_format = "json" names the message).
  *   2.2  ll_log_limit_t, ll_log_fail, ll_log_recovered (a failure that
  *        repeats is logged once, its end too).
  *   2.1  ll_metric, ll_health_set, ll_status_* (ll_observe.h).
@@ -58,7 +59,7 @@
 
 #define LL_MODULE_MAGIC  0x444d4c4cU    /* "LLMD" in memory order */
 #define LL_ABI_MAJOR     2              /* bumped on any incompatible change */
-#define LL_ABI_MINOR     2              /* bumped on additions */
+#define LL_ABI_MINOR     3              /* bumped on additions */
 
 /* How long past the shutdown deadline the worker's watchdog waits for stop
  * before it ends the process. */

@@ -302,6 +302,7 @@ kq_dlq_result(kq_item_t *it, rd_kafka_resp_err_t err)
 {
     kq_t  *kq = it->part->kq;
 
+    ll_log_context(&it->msg);   /* the lines below are about it */
     if (!err) {
         item_event(it, KQ_EV_DLQ_OK, NULL, -1);
     } else if (!kq_permanent(err)) {
@@ -311,6 +312,7 @@ kq_dlq_result(kq_item_t *it, rd_kafka_resp_err_t err)
     } else {
         item_event(it, KQ_EV_DLQ_DROP, rd_kafka_err2str(err), -1);
     }
+    ll_log_context(NULL);
 }
 
 /* "topic[0,1] other[3]" for the log. */

@@ -106,8 +106,10 @@ $k->produce('orders', map { { value => $_ < 9 ? "ok$_" : 'fail', partition => $_
 ok(ll_wait_until(sub { scalar $k->consume('orders.dlq') >= 1 }, 30), 'a message dead-lettered');
 $b->get("$base/#/kafka");
 ok($b->wait_for('#partitions tr[data-part="orders/1"]', 30), 'kafka: partitions listed');
-ok($b->wait_for('#partitions', 30, sub { $_[0] =~ /orders\s+0\s+0\s+fetching/ && $_[0] =~ /orders\s+1\s+0\s+fetching/ }),
-   'kafka: lag 0 on both partitions once caught up');
+ok($b->wait_for('#partitions', 30, sub { $_[0] =~ /orders\s+0\s+5\s+5\s+0\s+fetching/
+                                         && $_[0] =~ /orders\s+1\s+5\s+5\s+0\s+fetching/ }),
+   'kafka: committed offset, high watermark and lag 0 on both partitions once caught up')
+    or diag($b->text('#partitions'));
 ok($b->wait_for('#dead', 30, sub { $_[0] =~ /kafka\s+orders\s+1\s+0/ }), 'kafka: one dead letter, none dropped');
 page_ok('kafka');
 

@@ -466,9 +466,11 @@ async function drawKafka(seq) {
     return;
   }
   h += '<h2>Partitions</h2><table id="partitions"><tr><th>instance</th><th>topic</th><th class="n">partition</th>' +
-    '<th class="n">lag</th><th>fetching</th></tr>' +
+    '<th class="n">committed</th><th class="n">high watermark</th><th class="n">lag</th><th>fetching</th></tr>' +
     pl.map(p => '<tr data-part="' + esc(p.topic + '/' + p.partition) + '"><td>' + esc(p.name) + '</td><td>' +
       esc(p.topic) + '</td><td class="n">' + esc(p.partition) + '</td><td class="n">' +
+      (p.committed_offset === undefined ? '' : num(p.committed_offset)) + '</td><td class="n">' +
+      (p.high_watermark === undefined ? '' : num(p.high_watermark)) + '</td><td class="n">' +
       (p.consumer_lag === undefined ? '' : num(p.consumer_lag)) + '</td><td>' +
       (p.partition_paused ? pill('paused (backlog full)', 'warn') : pill('fetching', 'ok')) +
       '</td></tr>').join('') + '</table>';

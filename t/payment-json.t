@@ -92,6 +92,9 @@ $case->('+1 is not JSON', '{"payStatus":+1,"orderSn":"%s"}',
         qr/^fail error=value is not/, 'WaitPay');
 $case->('01 is not JSON', '{"payStatus":01,"orderSn":"%s"}',
         qr/^fail error=value is not/, 'WaitPay');
+$case->('an escaped backslash before u0000 is no NUL',
+        '{"payStatus":1,"orderSn":"HSO20990101000000\\\\u0000","orderSn":"%s"}',
+        'done', 'WaitUse');
 $case->('a NUL in orderSn', '{"payStatus":1,"orderSn":"%s\u0000"}',
         qr/^fail error=payStatus must be an integer and orderSn a string/,
         'WaitPay');

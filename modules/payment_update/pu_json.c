@@ -242,11 +242,17 @@ fail(int rc, char *why, size_t len, const char *fmt, ...)
 static char *
 decode_string(const char *p, const char *e)
 {
-    cJSON  *j;
-    char   *s = NULL;
+    const char  *q;
+    cJSON       *j;
+    char        *s = NULL;
 
-    if (memmem(p, (size_t) (e - p), "\\u0000", 6) != NULL) {
-        return NULL;
+    /* a \u0000 escape, not the text u0000 after an escaped backslash */
+    for (q = p; q < e; q++) {
+        if (*q == '\\' && ++q < e && *q == 'u' && e - q >= 5
+            && memcmp(q + 1, "0000", 4) == 0)
+        {
+            return NULL;
+        }
     }
     j = cJSON_ParseWithLength(p, (size_t) (e - p));
     if (cJSON_IsString(j)) {

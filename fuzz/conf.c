@@ -1,0 +1,258 @@
+/*
+ * Fuzz target: looklook.conf as the -t check reads it (ll__conf_load: the
+ * @include check, libconfig, the core settings, modules, routes), then
+ * every module entry against a fixture module schema holding each LL_SET_*
+ * kind (ll__conf_fill_module, as a cycle does), and every LL_SET_NODE value
+ * walked with the ll_conf_* node API and filled by ll_conf_fill.
+ *
+ * Invariants: a loaded config has every core setting within its schema's
+ * bounds, unique module names, routes "module:type"; a filled module has
+ * each value within its bounds and choices, every required string set; a
+ * refusal is one "FILE:LINE: ..." line.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ll_core.h"
+
+typedef struct {
+    char                   *url;
+    char                   *mode;
+    int64_t                 count;
+    int                     on;
+    double                  ratio;
+    int64_t                 every;
+    const ll_conf_node_t   *node;
+} fix_conf_t;
+
+typedef struct {
+    char                   *name;
+    int64_t                 weight;
+} fix_item_t;
+
+static const char *const  modes[] = { "fast", "safe", NULL };
+
+static const ll_conf_field_t  fix_schema[] = {
+    LL_SET_STR(fix_conf_t, url, "url", LL_CONF_REQUIRED, NULL, ""),
+    LL_SET_CHOICE(fix_conf_t, mode, "mode", 0, "safe", modes, ""),
+    LL_SET_INT(fix_conf_t, count, "count", 0, "4", 1, 1000, ""),
+    LL_SET_BOOL(fix_conf_t, on, "on", 0, "false", ""),
+    LL_SET_DOUBLE(fix_conf_t, ratio, "ratio", 0, "0.5", 0, 1, ""),
+    LL_SET_DURATION(fix_conf_t, every, "every", 0, "1s", 10, 86400000, ""),
+    LL_SET_NODE(fix_conf_t, node, "items", 0, ""),
+    LL_SET_END
+};
+
+static const ll_conf_field_t  item_schema[] = {
+    LL_SET_STR(fix_item_t, name, "name", LL_CONF_REQUIRED, NULL, ""),
+    LL_SET_INT(fix_item_t, weight, "weight", 0, "1", 1, 255, ""),
+    LL_SET_END
+};
+
+static const ll_module_t  fix_module = {
+    .magic = LL_MODULE_MAGIC, .abi_major = LL_ABI_MAJOR,
+    .abi_minor = LL_ABI_MINOR, .size = sizeof(ll_module_t),
+    .kind = LL_KIND_BUSINESS, .name = "fixture", .conf = fix_schema,
+    .conf_size = sizeof(fix_conf_t)
+};
+
+static char  conf_path[64];
+
+static void
+remove_dir(void)
+{
+    char  dir[64];
+
+    unlink(conf_path);
+    snprintf(dir, sizeof(dir), "%.*s", (int) (strrchr(conf_path, '/')
+                                              - conf_path), conf_path);
+    rmdir(dir);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    char  dir[] = "/tmp/llfuzz-conf.XXXXXX";
+
+    if (mkdtemp(dir) == NULL) {
+        perror("mkdtemp");
+        abort();
+    }
+    snprintf(conf_path, sizeof(conf_path), "%s/looklook.conf", dir);
+    atexit(remove_dir);
+    return 0;
+}
+
+/* A refusal is "FILE:LINE: text" (or "...: out of memory"). */
+static void
+check_error(const char *err)
+{
+    const char  *p = strchr(err, ':');
+
+    if (err[0] == '\0' || p == NULL || strchr(err, '\n') != NULL) {
+        fprintf(stderr, "bad error text: \"%s\"\n", err);
+        abort();
+    }
+}
+
+/* Every child is reachable by index and, in a group, by its key; scalars
+ * read back with the type they have. */
+static void
+walk(const ll_conf_node_t *n, int depth)
+{
+    const ll_conf_node_t  *c;
+    const char            *key;
+    int64_t                i64;
+    double                 d;
+    int                    i, count = ll_conf_count(n);
+
+    if (depth > 64) {
+        return;
+    }
+    for (i = 0; i < count; i++) {
+        c = ll_conf_at(n, i);
+        if (c == NULL) {
+            abort();
+        }
+        key = ll_conf_key(c);
+        if (key != NULL && ll_conf_get(n, key) != c) {
+            abort();
+        }
+        if (ll_conf_int(c, &i64) == 0 && (ll_conf_double(c, &d) != 0
+                                          || d != (double) i64))
+        {
+            abort();
+        }
+        if (ll_conf_duration(c, &i64) == 0 && i64 < 0) {
+            abort();
+        }
+        (void) ll_conf_str(c);
+        (void) ll_conf_line(c);
+        walk(c, depth + 1);
+    }
+    if (ll_conf_at(n, count) != NULL || ll_conf_at(n, -1) != NULL) {
+        abort();
+    }
+}
+
+static void
+check_items(ll_instance_t *in, const ll_conf_node_t *items)
+{
+    fix_item_t  it;
+    char        err[LL_ERRLEN];
+    int         i;
+
+    for (i = 0; i < ll_conf_count(items); i++) {
+        memset(&it, 0, sizeof(it));
+        if (ll_conf_fill(in, ll_conf_at(items, i), item_schema, &it, err,
+                         sizeof(err)) != 0)
+        {
+            if (err[0] == '\0' || in->err_at == NULL) {
+                abort();
+            }
+            continue;
+        }
+        if (it.name == NULL || it.weight < 1 || it.weight > 255) {
+            abort();
+        }
+    }
+}
+
+static void
+check_module(const ll_conf_module_t *cm)
+{
+    ll_instance_t  *in = calloc(1, sizeof(*in));
+    fix_conf_t     *fc;
+    char            err[LL_ERRLEN];
+
+    if (in == NULL) {
+        return;
+    }
+    in->mod = &fix_module;
+    in->group = cm->group;
+    in->name = ll__own_strdup(&in->owned, cm->name);
+    in->conf = fc = ll__own(&in->owned, calloc(1, sizeof(fix_conf_t)));
+    if (in->name == NULL || fc == NULL) {
+        goto done;
+    }
+    if (ll__conf_fill_module(in, cm->group, err, sizeof(err)) != 0) {
+        check_error(err);
+        goto done;
+    }
+    if (fc->url == NULL || fc->mode == NULL
+        || (strcmp(fc->mode, "fast") != 0 && strcmp(fc->mode, "safe") != 0)
+        || fc->count < 1 || fc->count > 1000 || (fc->on != 0 && fc->on != 1)
+        || !(fc->ratio >= 0 && fc->ratio <= 1)
+        || fc->every < 10 || fc->every > 86400000)
+    {
+        fprintf(stderr, "module \"%s\" filled out of bounds\n", cm->name);
+        abort();
+    }
+    if (fc->node != NULL) {
+        walk(fc->node, 0);
+        check_items(in, fc->node);
+    }
+
+done:
+    ll__cleanup_run(&in->owned);
+    free(in);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    ll_conf_t  *c;
+    FILE       *f;
+    char        err[LL_ERRLEN];
+    int         i, j;
+
+    f = fopen(conf_path, "w");
+    if (f == NULL || fwrite(data, 1, size, f) != size || fclose(f) != 0) {
+        perror(conf_path);
+        abort();
+    }
+    c = ll__conf_load(conf_path, err, sizeof(err));
+    if (c == NULL) {
+        check_error(err);
+        return 0;
+    }
+    if (c->settings.pid_file == NULL || c->settings.error_log == NULL
+        || c->settings.module_dir == NULL || c->settings.status_file == NULL
+        || c->settings.shutdown_timeout_ms < 0
+        || c->settings.shutdown_timeout_ms > 86400000
+        || c->settings.ready_timeout_ms < 0
+        || c->settings.ready_timeout_ms > 86400000
+        || c->settings.handler_threads < 1
+        || c->settings.handler_threads > 4096
+        || c->settings.worker_processes < 1
+        || c->settings.worker_processes > 1024)
+    {
+        fprintf(stderr, "core settings out of bounds\n");
+        abort();
+    }
+    for (i = 0; i < c->nmodules; i++) {
+        if (c->modules[i].name[0] == '\0'
+            || strchr(c->modules[i].name, ':') != NULL)
+        {
+            abort();
+        }
+        for (j = 0; j < i; j++) {
+            if (strcmp(c->modules[i].name, c->modules[j].name) == 0) {
+                abort();
+            }
+        }
+        check_module(&c->modules[i]);
+    }
+    for (i = 0; i < c->nroutes; i++) {
+        if (c->routes[i].to == NULL || strchr(c->routes[i].from, ':') == NULL) {
+            abort();
+        }
+    }
+    ll__conf_free(c);
+    return 0;
+}

@@ -331,6 +331,11 @@ cron_spec_next(const cron_spec_t *s, const cron_tz_t *tz, int64_t after)
     seg_start = cron_tz_prev_change(tz, u);
     off = cron_tz_offset(tz, u);
     prev_off = seg_start == INT64_MIN ? off : cron_tz_offset(tz, seg_start - 1);
+    if (s->fixed && seg_start == u && off > prev_off
+        && cron_spec_next_civil(s, u + prev_off, u + off - 1) >= 0)
+    {
+        return u;       /* u ends a gap that swallowed a matching time */
+    }
 
     while (u < limit) {
         seg_end = cron_tz_next_change(tz, u);

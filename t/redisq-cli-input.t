@@ -1,8 +1,9 @@
 # looklook-cli refuses what it cannot do faithfully instead of guessing:
 # -u / -c without a value (never the default Redis), NUL bytes in --file
-# strings (would cut queue and type names), out-of-range numbers (never
-# clamped), cancel of a task that does not run; and accepts what asynq
-# accepts: pausing a queue nothing was enqueued in yet.
+# strings or lines (would cut queue and type names, or lose a task), text
+# after a line's object, out-of-range numbers (never clamped), cancel of a
+# task that does not run; and accepts what asynq accepts: pausing a queue
+# nothing was enqueued in yet.
 use strict;
 use warnings;
 use Test::More;
@@ -36,12 +37,16 @@ ll_write("$dir/t.jsonl", join "\n",
     '{"type":"ok","queue":"q","in":1e300}',              # 8 refused
     '{"type":"ok","queue":"q","timeout":"1e300s"}',      # 9 refused
     '{"type":"ok","queue":"q","id":"K1","payload":"a\\\\u0000b","retry":3}',  # 10 ok
+    '{"type":"ok","queue":"q","id":"K2"} {"type":"lost","queue":"q"}',       # 11 refused
+    qq({"type":"ok","queue":"q","id":"K3"}\0{"type":"lost","queue":"q"}),   # 12 refused
     '');
 my ($st, $out) = cli(@u, 'task', 'enqueue', '--file', "$dir/t.jsonl");
 is($st, 1, '--file with bad lines exits 1');
 like($out, qr/^looklook-cli: line $_: a string holds a NUL byte/m, "line $_: NUL refused") for 1 .. 4;
 like($out, qr/^looklook-cli: line $_: "retry" must be a whole number/m, "line $_: retry refused") for 5 .. 7;
 like($out, qr/^looklook-cli: line $_: bad "(in|timeout)"/m, "line $_: time out of range refused") for 8 .. 9;
+like($out, qr/^looklook-cli: line 11: not valid JSON/m, 'line 11: text after the object refused');
+like($out, qr/^looklook-cli: line 12: the line holds a NUL byte/m, 'line 12: a NUL byte refused');
 like($out, qr/enqueued 1 tasks/, 'the good line enqueued');
 is_deeply([sort @{ $r->cmd('SMEMBERS', 'asynq:queues') }], ['q'], 'no cut queue name created');
 is($r->cmd('LLEN', 'asynq:{q}:pending'), 1, 'only the good task');

@@ -222,6 +222,20 @@ done:
 }
 
 
+uint8_t *
+rq_enq_msg(const ll_msg_t *m, int64_t now_ms, size_t *len, rq_enq_out_t *out)
+{
+    rq_enq_t  e;
+
+    if (rq_enq_prepare(&e, m, now_ms, out) != RQ_OK) {
+        free(e.msg);
+        return NULL;
+    }
+    *len = e.msglen;
+    return e.msg;
+}
+
+
 /* Map a script reply to out (1 ok, 0 conflict, -1 duplicate). */
 static int
 rq_enq_result(const redisReply *rep, rq_redis_t *r, rq_enq_out_t *out)

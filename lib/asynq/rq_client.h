@@ -76,4 +76,13 @@ int rq_enqueue(rq_redis_t *r, const ll_msg_t *m, rq_enq_out_t *out);
 size_t rq_enqueue_many(rq_redis_t *r, const ll_msg_t *m, size_t n,
     rq_enq_out_t *out);
 
+/*
+ * The TaskMessage rq_enqueue would store for m at now_ms, packed
+ * (malloc'ed, *len set), without Redis; NULL with out->rc and out->error
+ * when m is refused.  What the fuzz targets check enqueues with.
+ * @locality any thread
+ */
+uint8_t *rq_enq_msg(const ll_msg_t *m, int64_t now_ms, size_t *len,
+    rq_enq_out_t *out);
+
 #endif /* RQ_CLIENT_H_INCLUDED */

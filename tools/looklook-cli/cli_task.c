@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "lt_duration.h"
+#include "cli_taskfile.h"
 #include "rq_client.h"
 #include "rq_inspect_json.h"
 
@@ -55,71 +55,6 @@ static const char  cli_task_usage[] =
     "            \"retention\", \"headers\":{...}})\n"
     "D is a duration (90s, 30m, 1h30m, 500ms); TIME is Unix seconds or "
     "RFC 3339.\n";
-
-
-int
-cli_duration(const char *s, int64_t *ms)
-{
-    int64_t  v;
-
-    if (lt_duration_parse(s, LT_DUR_LOOKLOOK, &v) != 0 || v > CLI_MS_MAX) {
-        return -1;
-    }
-    *ms = v;
-    return 0;
-}
-
-
-int
-cli_time(const char *s, int64_t *ms)
-{
-    struct tm    tm;
-    const char  *p;
-    char        *end;
-    double       v, frac = 0;
-    time_t       t;
-    int          sign, hh, mm;
-
-    errno = 0;
-    v = strtod(s, &end);
-    if (end != s && *end == '\0' && errno == 0 && strchr(s, '-') == NULL) {
-        if (!(v * 1000 <= CLI_MS_MAX)) {
-            return -1;
-        }
-        *ms = (int64_t) (v * 1000);
-        return 0;
-    }
-    memset(&tm, 0, sizeof(tm));
-    p = strptime(s, "%Y-%m-%d", &tm);
-    if (p == NULL) {
-        return -1;
-    }
-    if (*p == 'T' || *p == ' ') {
-        p = strptime(p + 1, "%H:%M:%S", &tm);
-        if (p == NULL) {
-            return -1;
-        }
-        if (*p == '.') {
-            frac = strtod(p, &end);
-            p = end;
-        }
-    }
-    if (*p == '\0') {
-        tm.tm_isdst = -1;
-        t = mktime(&tm);
-    } else if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
-        t = timegm(&tm);
-    } else if ((*p == '+' || *p == '-')
-               && sscanf(p + 1, "%2d:%2d", &hh, &mm) == 2 && strlen(p) == 6)
-    {
-        sign = *p == '+' ? 1 : -1;
-        t = timegm(&tm) - sign * (hh * 3600 + mm * 60);
-    } else {
-        return -1;
-    }
-    *ms = (int64_t) t * 1000 + (int64_t) (frac * 1000);
-    return 0;
-}
 
 
 /* Parse argv[2..] into o; returns 0 or 2 (usage, after printing why). */
@@ -402,170 +337,29 @@ cli_task_cancel(rq_redis_t *r, cli_ctx_t *ctx, cli_task_opts_t *o)
 }
 
 
-/* Fill m (and its options in ro; queue: the default queue) from one JSON
- * line; strings point into j.  0, or -1 with why. */
-static int
-cli_json_task(cJSON *j, ll_msg_t *m, rq_opts_t *ro, const char *queue,
-    ll_header_t **hdrs, char **paybuf, const char **why)
-{
-    cJSON        *f, *h;
-    int64_t       ms, unique = 0, retention = 0;
-    size_t        n, i;
-
-    ll_msg_init(m);
-    *hdrs = NULL;
-    *paybuf = NULL;
-    if (!cJSON_IsObject(j)) {
-        *why = "not a JSON object";
-        return -1;
-    }
-    f = cJSON_GetObjectItemCaseSensitive(j, "type");
-    if (!cJSON_IsString(f)) {
-        *why = "\"type\" (a string) is required";
-        return -1;
-    }
-    m->type = f->valuestring;
-    f = cJSON_GetObjectItemCaseSensitive(j, "payload");
-    if (cJSON_IsString(f)) {
-        m->payload = f->valuestring;
-        m->payload_len = strlen(f->valuestring);
-    } else if (f != NULL && !cJSON_IsNull(f)) {
-        *paybuf = cJSON_PrintUnformatted(f);   /* JSON payload as text */
-        m->payload = *paybuf;
-        m->payload_len = *paybuf ? strlen(*paybuf) : 0;
-    }
-#define CLI_STR(key, dst)                                                   \
-    f = cJSON_GetObjectItemCaseSensitive(j, key);                           \
-    if (f != NULL) {                                                        \
-        if (!cJSON_IsString(f)) { *why = "\"" key "\" must be a string";    \
-                                  return -1; }                              \
-        dst = f->valuestring;                                               \
-    }
-    CLI_STR("queue", queue);
-    CLI_STR("id", m->id);
-#undef CLI_STR
-    f = cJSON_GetObjectItemCaseSensitive(j, "retry");
-    if (f != NULL) {
-        /* asynq's retry is an int32: anything else is refused, not cut */
-        if (!cJSON_IsNumber(f) || !(f->valuedouble >= 0)
-            || f->valuedouble > 2147483647.0
-            || f->valuedouble != (double) (int64_t) f->valuedouble)
-        {
-            *why = "\"retry\" must be a whole number from 0 to 2147483647";
-            return -1;
-        }
-        m->max_retry = (int) f->valuedouble;
-    }
-#define CLI_DUR(key, parse, dst)                                            \
-    f = cJSON_GetObjectItemCaseSensitive(j, key);                           \
-    if (f != NULL) {                                                        \
-        if (cJSON_IsNumber(f) && f->valuedouble >= 0                       \
-            && f->valuedouble * 1000 <= CLI_MS_MAX)                         \
-        {                                                                   \
-            ms = (int64_t) (f->valuedouble * 1000);                         \
-        } else if (cJSON_IsNumber(f)) {                                     \
-            *why = "bad \"" key "\": out of range";                         \
-            return -1;                                                      \
-        } else if (!cJSON_IsString(f) || parse(f->valuestring, &ms) != 0) { \
-            *why = "bad \"" key "\"";                                       \
-            return -1;                                                      \
-        }                                                                   \
-        dst;                                                                \
-    }
-    CLI_DUR("in", cli_duration, m->process_at_ms = lt_now_ms() + ms);
-    CLI_DUR("at", cli_time, m->process_at_ms = ms);
-    CLI_DUR("timeout", cli_duration, m->timeout_ms = ms);
-    CLI_DUR("deadline", cli_time, m->deadline_ms = ms);
-    CLI_DUR("unique", cli_duration, unique = ms);
-    CLI_DUR("retention", cli_duration, retention = ms);
-#undef CLI_DUR
-    rq_msg_opts(m, ro, queue, unique, retention);
-    h = cJSON_GetObjectItemCaseSensitive(j, "headers");
-    if (h != NULL) {
-        n = (size_t) cJSON_GetArraySize(h);
-        if (!cJSON_IsObject(h)) {
-            *why = "\"headers\" must be an object of strings";
-            return -1;
-        }
-        *hdrs = calloc(n ? n : 1, sizeof(ll_header_t));
-        if (*hdrs == NULL) {
-            *why = "out of memory";
-            return -1;
-        }
-        i = 0;
-        cJSON_ArrayForEach(f, h) {
-            if (!cJSON_IsString(f)) {
-                *why = "\"headers\" must be an object of strings";
-                return -1;
-            }
-            (*hdrs)[i].name = f->string;
-            (*hdrs)[i].value = f->valuestring;
-            (*hdrs)[i].value_len = strlen(f->valuestring);
-            i++;
-        }
-        m->headers = *hdrs;
-        m->nheaders = n;
-    }
-    return 0;
-}
-
-
-/* Whether the JSON text has a \u0000 escape: cJSON's strings end at a
- * NUL, so a queue, type, ID or payload holding one would be cut. */
-static int
-cli_json_nul(const char *s)
-{
-    for ( ; *s != '\0'; s++) {
-        if (*s != '\\' || s[1] == '\0') {
-            continue;
-        }
-        s++;        /* the escaped character; \\ is skipped whole */
-        if (*s == 'u' && strncmp(s + 1, "0000", 4) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-
 /* One batch of --file lines: parse, enqueue pipelined, report. */
 static int
 cli_enqueue_batch(rq_redis_t *r, cli_ctx_t *ctx, const char *queue,
-    char **lines, const size_t *nums, size_t n, size_t *ok, cJSON *errs)
+    char **lines, const size_t *lens, const size_t *nums, size_t n,
+    size_t *ok, cJSON *errs)
 {
-    ll_msg_t      *m;
-    rq_opts_t     *ro;
-    rq_enq_out_t  *out;
-    cJSON        **js;
-    ll_header_t  **hd;
-    char         **pb;
-    size_t        *lineno, i, k = 0;
-    const char    *why;
-    int            failed = 0;
+    cli_task_line_t  *t;
+    ll_msg_t         *m;
+    rq_enq_out_t     *out;
+    size_t           *lineno, i, k = 0;
+    const char       *why;
+    int               failed = 0;
 
+    t = calloc(n, sizeof(*t));
     m = calloc(n, sizeof(*m));
-    ro = calloc(n, sizeof(*ro));
     out = calloc(n, sizeof(*out));
-    js = calloc(n, sizeof(*js));
-    hd = calloc(n, sizeof(*hd));
-    pb = calloc(n, sizeof(*pb));
     lineno = calloc(n, sizeof(*lineno));
-    if (!m || !ro || !out || !js || !hd || !pb || !lineno) {
+    if (!t || !m || !out || !lineno) {
         failed = cli_error("out of memory");
         goto done;
     }
     for (i = 0; i < n; i++) {
-        js[k] = cJSON_Parse(lines[i]);
-        why = "not valid JSON";
-        if (js[k] != NULL && cli_json_nul(lines[i])) {
-            cJSON_Delete(js[k]);
-            js[k] = NULL;
-            why = "a string holds a NUL byte (\\u0000), which would cut it";
-        }
-        if (js[k] == NULL
-            || cli_json_task(js[k], &m[k], &ro[k], queue, &hd[k], &pb[k],
-                             &why) != 0)
-        {
+        if (cli_task_line(&t[k], lines[i], lens[i], queue, &why) != 0) {
             failed = 1;
             if (ctx->json) {
                 cJSON *e = cJSON_CreateObject();
@@ -575,14 +369,9 @@ cli_enqueue_batch(rq_redis_t *r, cli_ctx_t *ctx, const char *queue,
             } else {
                 cli_error("line %zu: %s", nums[i], why);
             }
-            cJSON_Delete(js[k]);
-            free(hd[k]);
-            free(pb[k]);
-            js[k] = NULL;
-            hd[k] = NULL;
-            pb[k] = NULL;
             continue;
         }
+        m[k] = t[k].msg;        /* its options and strings stay in t[k] */
         lineno[k++] = nums[i];
     }
     *ok += rq_enqueue_many(r, m, k, out);
@@ -603,17 +392,12 @@ cli_enqueue_batch(rq_redis_t *r, cli_ctx_t *ctx, const char *queue,
     }
 
 done:
-    for (i = 0; js != NULL && i < k; i++) {
-        cJSON_Delete(js[i]);
-        free(hd[i]);
-        free(pb[i]);
+    for (i = 0; t != NULL && i < k; i++) {
+        cli_task_line_free(&t[i]);
     }
+    free(t);
     free(m);
-    free(ro);
     free(out);
-    free(js);
-    free(hd);
-    free(pb);
     free(lineno);
     return failed;
 }
@@ -625,7 +409,7 @@ cli_enqueue_file(rq_redis_t *r, cli_ctx_t *ctx, const char *path,
 {
     FILE     *f;
     char    **lines, *line = NULL;
-    size_t    cap = 0, n = 0, lineno = 0, ok = 0, i, *nums;
+    size_t    cap = 0, n = 0, lineno = 0, ok = 0, i, *nums, *lens;
     ssize_t   len;
     cJSON    *errs, *j;
     int       failed = 0;
@@ -636,8 +420,9 @@ cli_enqueue_file(rq_redis_t *r, cli_ctx_t *ctx, const char *path,
     }
     lines = calloc(CLI_BULK, sizeof(char *));
     nums = calloc(CLI_BULK, sizeof(size_t));
+    lens = calloc(CLI_BULK, sizeof(size_t));
     errs = cJSON_CreateArray();
-    if (lines == NULL || nums == NULL || errs == NULL) {
+    if (lines == NULL || nums == NULL || lens == NULL || errs == NULL) {
         failed = cli_error("out of memory");
         goto done;
     }
@@ -652,13 +437,14 @@ cli_enqueue_file(rq_redis_t *r, cli_ctx_t *ctx, const char *path,
                 continue;
             }
             nums[n] = lineno;
+            lens[n] = (size_t) len;
             lines[n++] = line;
             line = NULL;
             cap = 0;
         }
         if (n == CLI_BULK || (len < 0 && n > 0)) {
-            failed |= cli_enqueue_batch(r, ctx, queue, lines, nums, n, &ok,
-                                        errs);
+            failed |= cli_enqueue_batch(r, ctx, queue, lines, lens, nums, n,
+                                        &ok, errs);
             for (i = 0; i < n; i++) {
                 free(lines[i]);
             }
@@ -683,6 +469,7 @@ done:
     free(line);
     free(lines);
     free(nums);
+    free(lens);
     if (f != stdin) {
         fclose(f);
     }

@@ -1,8 +1,9 @@
 /*
  * Fuzz target: the cron module's spec parser and tick search, in UTC and
- * in a time zone read from the input.  Input: the spec, then optionally a
- * NUL byte and a TZif image (loaded with cron_tz_load from a file, as the
- * module reads /usr/share/zoneinfo).
+ * in a time zone read from the input, and the duration parser (both forms)
+ * on the spec text.  Input: the spec, then optionally a NUL byte and a
+ * TZif image (loaded with cron_tz_load from a file, as the module reads
+ * /usr/share/zoneinfo).
  *
  * Invariants for an accepted spec, from a few instants `a`:
  *   next(a) > a;  next(next(a) - 1) == next(a);  prev(next(a)) == next(a);
@@ -16,6 +17,7 @@
 
 #include "cron_spec.h"
 #include "cron_tz.h"
+#include "lt_duration.h"
 
 static char        tz_dir[64], tz_path[96];
 static cron_tz_t  *utc;
@@ -121,7 +123,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (spec == NULL) {
         return 0;
     }
-    if (cron_parse_go_duration(spec, &ms) == 0 && ms < 0) {
+    /* the duration parser @every and the config use: never negative */
+    if ((lt_duration_parse(spec, LT_DUR_GO, &ms) == 0 && ms < 0)
+        || (lt_duration_parse(spec, LT_DUR_LOOKLOOK, &ms) == 0 && ms < 0))
+    {
         fail(spec, "negative duration", 0, ms);
     }
     if (cron_spec_parse(&s, spec, err, sizeof(err)) != 0) {

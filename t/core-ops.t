@@ -92,6 +92,7 @@ sub ctl { return ll_run($bin, '-c', $ll->conf_path, '-s', @_) }
 {
     my $pid = fork // die;
     if (!$pid) { exec('sleep', '60') or POSIX::_exit(127); }
+    ll_wait_until(sub { ll_slurp("/proc/$pid/comm") eq "sleep\n" }, 5);
     my $real = ll_slurp("$dir/looklook.pid");
     ll_write("$dir/looklook.pid", "$pid\n");
     for my $s (qw(stop reload)) {

@@ -5,7 +5,8 @@
 # error; Servers shows both workers' asynq server info and the task one
 # is running; Cron shows the entries with spec, next fire and last task,
 # and "Run now" enqueues the entry's task; Kafka shows the partitions with
-# their lag and the dead-lettered count.  LL_SCREENSHOTS=DIR saves a
+# their lag and the dead-lettered count, the dead letters themselves, and
+# re-publishing one sends it through its route again.  LL_SCREENSHOTS=DIR saves a
 # picture of each page there.
 
 use strict;
@@ -37,7 +38,7 @@ worker_processes = 2;
 shutdown_timeout = 3;
 modules = (
   { name = "admin"; path = "%%OBJS%%/admin.so"; listen = "127.0.0.1:$port";
-    read_only = false; redis = "$url"; },
+    read_only = false; redis = "$url"; kafka = "$boot"; },
   { name = "redisq"; path = "%%OBJS%%/redisq.so"; redis = "$url";
     concurrency = 2; queues = { default = 3; reports = 1; }; },
   { name = "h"; path = "%%OBJS%%/t/redisq_handler.so"; record = "$dir/rec.txt"; },
@@ -111,7 +112,18 @@ ok($b->wait_for('#partitions', 30, sub { $_[0] =~ /orders\s+0\s+5\s+5\s+0\s+fetc
    'kafka: committed offset, high watermark and lag 0 on both partitions once caught up')
     or diag($b->text('#partitions'));
 ok($b->wait_for('#dead', 30, sub { $_[0] =~ /kafka\s+orders\s+1\s+0/ }), 'kafka: one dead letter, none dropped');
+ok($b->wait_for('table.letters[data-source="orders"] tr[data-letter]', 30,
+                sub { $_[0] =~ /\bfail\s+fixture says fail\s+1\s+orders\[1\]\@4/ }),
+   'kafka: the dead letter with its error, attempts and origin (read from the brokers)')
+    or diag($b->text('main'));
 page_ok('kafka');
+$b->click('table.letters[data-source="orders"] button[data-act="republish"]');
+ok($b->wait_for('#flash', 15, sub { $_[0] =~ /written to orders/ }), 're-publish: written to its topic');
+ok(ll_wait_until(sub { (() = ll_slurp("$dir/sink.log") =~ /topic=orders\t.*value=fail/g) == 2 }, 30),
+   're-publish: the message is handled again');
+ok(ll_wait_until(sub { scalar $k->consume('orders.dlq') == 2 }, 30), 'and, failing again, dead-lettered again');
+my @again = $k->consume('orders.dlq');
+is(LL::Kafka::header($again[1], 'x-looklook-topic'), 'orders', 'the new letter names its topic');
 
 $b->stop;
 $ll->stop;

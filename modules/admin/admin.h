@@ -21,6 +21,9 @@ typedef struct {
     int             read_only;
     char           *redis;          /* redisq's Redis, for the queues
                                      * pages; NULL: none */
+    char           *kafka;          /* brokers, for the dead letters;
+                                     * NULL: none */
+    char           *dlq;            /* the kafka module's dlq pattern */
 } admin_conf_t;
 
 typedef struct admin_s  admin_t;
@@ -67,6 +70,8 @@ struct admin_s {
     ll_series_t    *requests[4];    /* by status class 2xx..5xx */
     rq_redis_conf_t redis_conf;     /* parsed conf->redis */
     rq_redis_t      redis;          /* used by the HTTP thread only */
+    void           *kafka;          /* admin_api_kafka.c's clients, made
+                                     * by the HTTP thread */
 };
 
 /* admin_http.c */
@@ -91,12 +96,17 @@ rq_redis_t *admin_redis(const admin_req_t *req, admin_resp_t *resp);
 /* Handlers in their own files (rows of admin_routes[]): the dashboard's
  * files (admin_ui.c), the CSRF token (admin_csrf.c), redisq's queues and
  * tasks (admin_api_queues.c), asynq servers (admin_api_servers.c), cron
- * entries (admin_api_cron.c). */
+ * entries (admin_api_cron.c), Kafka dead letters (admin_api_kafka.c). */
 typedef void admin_handler_t(const admin_req_t *req, admin_resp_t *resp);
 admin_handler_t  admin_get_index, admin_get_ui, admin_get_csrf;
 admin_handler_t  admin_get_queues, admin_get_queue, admin_post_queue;
 admin_handler_t  admin_get_servers, admin_get_cron, admin_get_cron_entry;
 admin_handler_t  admin_post_cron;
+admin_handler_t  admin_get_kafka_dead, admin_post_kafka_dead;
+
+/* admin_api_kafka.c: close the Kafka clients; after the HTTP thread
+ * stopped */
+void admin_kafka_close(admin_t *a);
 
 /* admin_csrf.c: 1 when the request's X-CSRF-Token header equals its
  * ll_csrf cookie (both set by GET /api/csrf), else 0 */

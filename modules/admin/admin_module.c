@@ -17,6 +17,11 @@ static const ll_conf_field_t  admin_schema[] = {
                 "refuse every endpoint that changes something"),
     LL_SET_STR(admin_conf_t, redis, "redis", 0, NULL,
                "redisq's Redis URL, for the queues and servers pages"),
+    LL_SET_STR(admin_conf_t, kafka, "kafka", 0, NULL,
+               "Kafka brokers (host:port,...), for the dead letters on the "
+               "Kafka page"),
+    LL_SET_STR(admin_conf_t, dlq, "dlq", 0, "{topic}.dlq",
+               "the kafka module's dead-letter topic ({topic}: the source)"),
     LL_SET_END
 };
 
@@ -92,6 +97,7 @@ admin_stop(ll_instance_t *in)
 
     admin_http_stop(a);             /* the HTTP thread used the connection */
     rq_redis_close(&a->redis);
+    admin_kafka_close(a);
 }
 
 LL_MODULE_EXPORT const ll_module_t  ll_module = {

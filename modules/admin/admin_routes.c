@@ -106,5 +106,7 @@ const admin_route_t  admin_routes[] = {
     { "GET", "/api/cron",   0,            admin_get_cron },
     { "GET", "/api/cron/",  0,            admin_get_cron_entry },
     { "POST", "/api/cron/", ADMIN_ACTION, admin_post_cron },
+    { "GET", "/api/kafka/dead/", 0,       admin_get_kafka_dead },
+    { "POST", "/api/kafka/dead/", ADMIN_ACTION, admin_post_kafka_dead },
     { NULL, NULL, 0, NULL }
 };

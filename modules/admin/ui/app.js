@@ -480,6 +480,29 @@ async function drawKafka(seq) {
       '</td><td class="n">' + num(t.dead_lettered) + '</td><td class="n">' + num(t.dropped) +
       '</td></tr>').join('') || '<tr><td colspan="4" class="muted">nothing dead-lettered or dropped</td></tr>') +
     '</table>';
+  /* the letters themselves, read from the brokers by the admin module */
+  const sources = [...new Set(Object.values(topics).filter(t => t.dead_lettered).map(t => t.topic))].sort();
+  const dead = await Promise.all(sources.map(src =>
+    api('/api/kafka/dead/' + encodeURIComponent(src) + '?n=10').catch(e => ({ source: src, error: e.message }))));
+  if (seq !== viewSeq) return;
+  dead.forEach(d => {
+    h += '<h2>Dead letters of <span class="mono">' + esc(d.source) + '</span>' +
+      (d.topic ? ' <span class="muted">(' + esc(d.topic) + ': ' + num(d.count) + ', the newest 10)</span>' : '') + '</h2>';
+    if (d.error) { h += '<p class="muted">' + esc(d.error) + '</p>'; return; }
+    h += '<table class="letters" data-source="' + esc(d.source) + '"><tr><th>partition/offset</th><th>written</th>' +
+      '<th>key</th><th>value</th><th>error</th><th class="n">attempts</th><th>from</th><th></th></tr>' +
+      d.letters.map(l => {
+        const x = l.headers || {};
+        return '<tr data-letter="' + esc(l.partition + '/' + l.offset) + '"><td class="mono">' +
+          esc(l.partition + '/' + l.offset) + '</td><td>' + when(l.timestamp) + '</td><td class="mono">' +
+          esc(l.key) + '</td><td class="mono preview" title="' + esc(l.value) + '">' + esc(l.value) +
+          '</td><td class="err">' + esc(x['x-looklook-error']) + '</td><td class="n">' +
+          esc(x['x-looklook-attempts']) + '</td><td class="mono">' + esc((x['x-looklook-topic'] || '') + '[' +
+          (x['x-looklook-partition'] || '') + ']@' + (x['x-looklook-offset'] || '')) + '</td><td>' +
+          '<button data-act="republish" data-source="' + esc(d.source) + '" data-p="' + esc(l.partition) +
+          '" data-off="' + esc(l.offset) + '">Re-publish</button></td></tr>';
+      }).join('') + '</table>';
+  });
   view(h);
 }
 
@@ -496,7 +519,11 @@ async function act(b) {
   }
   const base = '/api/queues/' + encodeURIComponent(q);
   let path, what;
-  if (a === 'cron-run') {
+  if (a === 'republish') {
+    path = '/api/kafka/dead/' + encodeURIComponent(b.dataset.source) + '/' + b.dataset.p + '/' +
+      b.dataset.off + '/republish';
+    what = 're-publish ' + b.dataset.source + ' dead letter ' + b.dataset.p + '/' + b.dataset.off;
+  } else if (a === 'cron-run') {
     path = '/api/cron/' + encodeURIComponent(b.dataset.entry) + '/run'; what = 'run ' + b.dataset.entry;
   } else if (a === 'pause' || a === 'unpause') {
     path = base + '/' + a; what = a + 'd ' + q;
@@ -510,7 +537,7 @@ async function act(b) {
   try {
     const r = await post(path);
     flash(what + (r && r.count !== undefined ? ': ' + r.count + ' done'
-      : r && r.task_id ? ': enqueued ' + r.task_id : ': done'));
+      : r && r.task_id ? ': enqueued ' + r.task_id : r && r.topic ? ': written to ' + r.topic : ': done'));
     if (a === 'delete' && location.hash.indexOf('/tasks/') > 0) {
       location.hash = qlink(q, 'pending');
       return;

@@ -142,7 +142,7 @@ rq_reap_owner(rq_server_t *s, rq_redis_t *r, int qi, const char *sid,
     const char   *argv[6];
     size_t        argl[6], i;
     char          held[RQ_KEY_MAX + 48], limit[16], why[RQ_QNAME_MAX + 32];
-    int           n, total = 0, all = 0, rounds;
+    int           n, done, rep_n, total = 0, all = 0, rounds;
 
     snprintf(held, sizeof(held), "%.*sll_held:%.*s",
              (int) (strlen(q->owners) - (sizeof("ll_owners") - 1)), q->owners,
@@ -173,6 +173,7 @@ rq_reap_owner(rq_server_t *s, rq_redis_t *r, int qi, const char *sid,
             freeReplyObject(rep);
             break;
         }
+        rep_n = rep->elements / 3;
         for (n = 0, i = 0; i + 2 < rep->elements && n < RQ_REAP_BATCH;
              i += 3)
         {
@@ -192,11 +193,15 @@ rq_reap_owner(rq_server_t *s, rq_redis_t *r, int qi, const char *sid,
             jobs[n++] = j;
         }
         freeReplyObject(rep);
-        total += n > 0 ? rq_recover_write(s, r, jobs, n,
-                                          "redisq: its worker died", 0) : 0;
+        done = n > 0 ? rq_recover_write(s, r, jobs, n,
+                                        "redisq: its worker died", 0) : 0;
+        total += done;
         all += n;
         while (n > 0) {
             rq_job_free(jobs[--n]);
+        }
+        if (done == 0 && rep_n > 0) {
+            break;      /* nothing written (Redis gone, an error): next pass */
         }
     }
     if (all > 0) {

@@ -329,13 +329,16 @@ rq_ack_write(rq_server_t *s, rq_redis_t *r, rq_job_t *list)
             bad = rep == NULL || (rep->type == REDIS_REPLY_ERROR
                                   && !rq_redis_is_error(rep, "NOT FOUND"));
             if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
-                snprintf(what, sizeof(what), "outcome of task %.200s",
-                         jobs[idx[cmd_first[i]]]->id);
+                /* the text names the queue, not the task: a failure
+                 * that repeats for every task is then logged once */
                 if (bad) {
+                    snprintf(what, sizeof(what), "outcome of a task of %s",
+                             jobs[idx[cmd_first[i]]]->q->k.name);
                     rq_script_error(s, NULL, what, rep);
                 } else {
-                    ll_log(s->in, LL_LOG_INFO, "%s: %.*s", what,
-                           (int) rep->len, rep->str);
+                    ll_log(s->in, LL_LOG_INFO, "outcome of task %.200s: %.*s",
+                           jobs[idx[cmd_first[i]]]->id, (int) rep->len,
+                           rep->str);
                 }
             }
             if (rq_redis_is_error(rep, "NOSCRIPT")) {

@@ -468,6 +468,17 @@ load_settings(ll_conf_t *c, char *err, size_t n)
 }
 
 static int
+has_cntrl(const char *s)
+{
+    for ( ; *s != '\0'; s++) {
+        if (iscntrl((unsigned char) *s)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int
 load_modules(ll_conf_t *c, char *err, size_t n)
 {
     config_setting_t  *list, *m, *name, *path;
@@ -497,12 +508,15 @@ load_modules(ll_conf_t *c, char *err, size_t n)
         if (name == NULL) {
             return ll__conf_errorf(err, n, m, "module entry without a name");
         }
+        /* the name is in log lines and errors: one line each */
         if (config_setting_type(name) != CONFIG_TYPE_STRING
             || config_setting_get_string(name)[0] == '\0'
-            || strchr(config_setting_get_string(name), ':') != NULL)
+            || strchr(config_setting_get_string(name), ':') != NULL
+            || has_cntrl(config_setting_get_string(name)))
         {
             return ll__conf_errorf(err, n, name, "module \"name\" must be a "
-                                   "non-empty string without ':'");
+                                   "non-empty string without ':' or control "
+                                   "characters");
         }
         path = config_setting_get_member(m, "path");
         if (path != NULL && (config_setting_type(path) != CONFIG_TYPE_STRING

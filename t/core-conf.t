@@ -58,6 +58,11 @@ modules = (
   { path = "%%T%%/core_sink.so"; file = "x"; }   #<
 );
 EOF
+    [ 'module name with a newline', <<'EOF', qr/^module "name" must be a non-empty string without ':' or control characters$/ ],
+modules = (
+  { name = "a\nb"; path = "%%T%%/core_sink.so"; file = "x"; }   #<
+);
+EOF
     [ 'duplicate module name', <<'EOF', qr/module "a".*(already|duplicate)/i ],
 modules = (
   { name = "a"; path = "%%T%%/core_sink.so"; file = "x"; },

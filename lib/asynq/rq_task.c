@@ -180,6 +180,23 @@ rq_str_ok(const char *s)
 }
 
 
+/* Whether m kept a field numbered 0: protobuf-c takes one whose tag is a
+ * long varint (0x85 0x00), keeps it as unknown, then writes it back as a
+ * tag it refuses itself; Go refuses it at once. */
+static int
+rq_has_field0(const ProtobufCMessage *m)
+{
+    unsigned  i;
+
+    for (i = 0; i < m->n_unknown_fields; i++) {
+        if (m->unknown_fields[i].tag == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+
 Asynq__TaskMessage *
 rq_msg_decode(const void *buf, size_t len, char *err, size_t errlen)
 {
@@ -190,6 +207,14 @@ rq_msg_decode(const void *buf, size_t len, char *err, size_t errlen)
     if (m == NULL) {
         snprintf(err, errlen, "undecodable task message (%zu bytes)", len);
         return NULL;
+    }
+    for (i = 0; i < m->n_headers && !rq_has_field0(&m->headers[i]->base); i++) {
+        /* void */
+    }
+    if (rq_has_field0(&m->base) || i < m->n_headers) {
+        snprintf(err, errlen, "undecodable task message (%zu bytes): field "
+                 "number 0", len);
+        goto bad;
     }
     /* no length limit on a stored ID: a Go client may set any TaskID */
     if (!rq_name_ok(m->type, SIZE_MAX) || !rq_name_ok(m->id, SIZE_MAX)

@@ -181,6 +181,10 @@ struct kq_s {
     kq_stats_t          stats;
     int                 healthy;    /* brokers reachable; -1 unknown;
                                      * the thread serving the stats */
+    ll_log_limit_t      down;       /* broker outages, for the log */
+    ll_log_limit_t      rdlog;      /* librdkafka's warnings and errors */
+    char                down_why[200];  /* the outage's first error, under
+                                         * lock; "" while none */
 };
 
 /* kafka_conf.c */
@@ -222,6 +226,7 @@ void kq_metric_gone(kq_t *kq, const char *topic, int dlq);
 
 /* kafka_producer.c */
 int  kq_producer_start(kq_t *kq, char *err, size_t errlen);
+int  kq_brokers_check(kq_t *kq, char *err, size_t errlen);
 void kq_producer_stop(kq_t *kq);
 void kq_producer_fini(kq_t *kq);
 int  kq_produce(kq_t *kq, const ll_msg_t *msg, ll_result_t *res);

@@ -222,24 +222,60 @@ kq_conf_free(kq_t *kq)
     free(kq->props);
 }
 
-/* librdkafka's log lines, as the instance's.  @locality librdkafka threads */
+/* librdkafka's log lines, as the instance's; a broker connection's
+ * failure ("FAIL") only at debug: error_cb reports it too, rate-limited.
+ * Warnings and errors repeat while a broker is away (a commit failing
+ * every commit_interval): each text once, its repeats counted.
+ * @locality librdkafka threads */
 static void
 log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     kq_t  *kq = rd_kafka_opaque(rk);
-    int    l = level <= 3 ? LL_LOG_ERR : level == 4 ? LL_LOG_WARN
+    int    l = strcmp(fac, "FAIL") == 0 ? LL_LOG_DEBUG
+               : level <= 3 ? LL_LOG_ERR : level == 4 ? LL_LOG_WARN
                : level <= 6 ? LL_LOG_INFO : LL_LOG_DEBUG;
 
-    ll_log(kq->in, l, "librdkafka %s: %s", fac, buf);
+    if (l <= LL_LOG_WARN) {
+        ll_log_fail(kq->in, &kq->rdlog, l, "librdkafka %s: %s", fac, buf);
+    } else {
+        ll_log(kq->in, l, "librdkafka %s: %s", fac, buf);
+    }
 }
 
 /* Client-level errors (all brokers down, authentication...): librdkafka
- * recovers from most by itself.  @locality the polling thread */
+ * recovers from most by itself.  A broker connection that fails is
+ * retried with librdkafka's back-off (reconnect.backoff.ms doubling to
+ * reconnect.backoff.max.ms) and every failed try of every broker is
+ * reported, each with its own text: the outage is logged with its first
+ * error, the others only counted (kq->down), until the statistics see
+ * every broker back (kq_stats_cb).  @locality a polling thread */
 static void
 error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
-    kq_t  *kq = opaque;
+    kq_t        *kq = opaque;
+    const char  *cut;
+    char         first[sizeof(kq->down_why)];
 
+    switch (err) {
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR__RESOLVE:
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+    case RD_KAFKA_RESP_ERR__SSL:
+        /* librdkafka's suffix " (after N ms in state X, ...)" is noise */
+        cut = strstr(reason, " (after ");
+        pthread_mutex_lock(&kq->lock);
+        if (kq->down_why[0] == '\0') {
+            snprintf(kq->down_why, sizeof(kq->down_why), "%.*s",
+                     cut != NULL ? (int) (cut - reason)
+                                 : (int) strlen(reason), reason);
+        }
+        memcpy(first, kq->down_why, sizeof(first));
+        pthread_mutex_unlock(&kq->lock);
+        ll_log_fail(kq->in, &kq->down, LL_LOG_WARN, "brokers unreachable: "
+                    "%s", first);
+        return;
+    }
     ll_log(kq->in, err == RD_KAFKA_RESP_ERR__FATAL ? LL_LOG_ERR : LL_LOG_WARN,
            "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t) err), reason);
 }

@@ -69,13 +69,15 @@ num(const cJSON *o, const char *key)
 }
 
 /* How many brokers the client is connected to (its internal and logical
- * pseudo brokers left out); why says what the others are doing. */
+ * pseudo brokers left out); why says what the others are doing, *failing
+ * whether one is down or (re)connecting (INIT: never needed yet). */
 static int
-brokers_up(const cJSON *stats, char *why, size_t len)
+brokers_up(const cJSON *stats, int *failing, char *why, size_t len)
 {
     const cJSON  *b, *src, *st;
     int           up = 0;
 
+    *failing = 0;
     snprintf(why, len, "no broker known");
     cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(stats, "brokers")) {
         src = cJSON_GetObjectItemCaseSensitive(b, "source");
@@ -89,6 +91,7 @@ brokers_up(const cJSON *stats, char *why, size_t len)
         if (strcmp(st->valuestring, "UP") == 0) {
             up++;
         } else {
+            *failing |= strcmp(st->valuestring, "INIT") != 0;
             snprintf(why, len, "no broker up (%s is %s)", b->string,
                      st->valuestring);
         }
@@ -166,7 +169,7 @@ kq_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     kq_t    *kq = opaque;
     cJSON   *stats = cJSON_ParseWithLength(json, len);
     char     why[256];
-    int      consumer = rd_kafka_type(rk) == RD_KAFKA_CONSUMER, up;
+    int      consumer = rd_kafka_type(rk) == RD_KAFKA_CONSUMER, up, failing;
 
     if (stats == NULL) {
         return 0;
@@ -175,16 +178,22 @@ kq_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
         lags(kq, stats);
     }
     if (consumer || kq->ntopics == 0) {
-        up = brokers_up(stats, why, sizeof(why)) > 0;
+        up = brokers_up(stats, &failing, why, sizeof(why)) > 0;
+        if (up && !failing) {
+            /* every broker back: the end of an outage error_cb logged */
+            pthread_mutex_lock(&kq->lock);
+            kq->down_why[0] = '\0';
+            pthread_mutex_unlock(&kq->lock);
+            ll_log_recovered(kq->in, &kq->down, "brokers reachable again");
+        }
         /* the state changes rarely: write it on changes only */
         if (up != kq->healthy) {
             kq->healthy = up;
             if (up) {
                 ll_health_set(kq->in, LL_HEALTH_READY, NULL);
-                ll_log(kq->in, LL_LOG_INFO, "brokers reachable: ready");
             } else {
+                /* the cause is logged by error_cb */
                 ll_health_set(kq->in, LL_HEALTH_UNREADY, "kafka: %s", why);
-                ll_log(kq->in, LL_LOG_WARN, "not ready: %s", why);
             }
         }
     }

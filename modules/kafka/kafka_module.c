@@ -128,6 +128,10 @@ kq_start(ll_instance_t *in, char *err, size_t errlen)
     if (kq_producer_start(kq, err, errlen) != 0) {
         return -1;
     }
+    if (kq_brokers_check(kq, err, errlen) != 0) {
+        kq_producer_stop(kq);
+        return -1;
+    }
     if (kq->ntopics > 0 && kq_consumer_start(kq, err, errlen) != 0) {
         kq_producer_stop(kq);
         return -1;

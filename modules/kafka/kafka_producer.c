@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -442,4 +443,30 @@ kq_dlq_send(kq_t *kq, kq_item_t *it)
                rd_kafka_err2str(err));
         kq_dlq_result(it, err);
     }
+}
+
+/*
+ * Whether a broker answers: a metadata request through the producer,
+ * waited for until ll_ready_deadline() (librdkafka tries the bootstrap
+ * brokers with its back-off meanwhile).  So a reload onto brokers that
+ * cannot be reached fails and the old generation goes on.
+ * @locality main thread, in start, after kq_producer_start
+ */
+int
+kq_brokers_check(kq_t *kq, char *err, size_t errlen)
+{
+    const struct rd_kafka_metadata  *md;
+    rd_kafka_resp_err_t              rerr;
+    int64_t                          left;
+
+    left = ll_ready_deadline(kq->in) - ll_now_ms();
+    left = left < 100 ? 100 : left > INT_MAX ? INT_MAX : left;
+    rerr = rd_kafka_metadata(kq->prod, 0, NULL, &md, (int) left);
+    if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(err, errlen, "brokers %s unreachable: %s",
+                 kq->conf->brokers, rd_kafka_err2str(rerr));
+        return -1;
+    }
+    rd_kafka_metadata_destroy(md);
+    return 0;
 }

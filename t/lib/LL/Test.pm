@@ -176,6 +176,7 @@ sub start {
             or POSIX::_exit(127);
     }
     $self->{pid} = $pid;
+    delete @$self{qw(pid_gone status)};     # a master started before exited
     return 1 if $o{nowait};
     return $self->wait_log(qr/generation 1 ready/, $o{timeout} // 15);
 }

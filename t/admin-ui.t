@@ -80,6 +80,13 @@ ok(ll_wait_until(sub { $b->js('var p = document.querySelector(\'#throughput poly
 ok(ll_wait_until(sub { $b->js('return Array.from(document.querySelectorAll(\'#throughput polyline[data-route^="redisq"]\'))'
                               . '.some(p => p.getAttribute("points").split(" ").some(xy => +xy.split(",")[1] < 150));') }, 30),
    'overview: the line rises above zero for the messages handled');
+my $hist_http = HTTP::Tiny->new(timeout => 5);
+ok(ll_wait_until(sub {
+       my $h = eval { JSON::PP::decode_json($hist_http->get("$base/api/history")->{content}) } or return 0;
+       my $last = $h->{samples}[-1] or return 0;
+       return @{ $h->{samples} } >= 2 && $h->{step} == 5
+           && ($last->{routes}{"redisq:* \x{2192} h"}{received} // 0) >= 9;
+   }, 20), '/api/history: the routes\' counters sampled every 5 s by the server');
 page_ok('overview');
 
 # ---- queues -----------------------------------------------------------

@@ -27,6 +27,7 @@ typedef struct {
 } admin_conf_t;
 
 typedef struct admin_s  admin_t;
+typedef struct admin_history_s  admin_history_t;
 
 typedef struct {
     admin_t        *admin;
@@ -72,6 +73,7 @@ struct admin_s {
     rq_redis_t      redis;          /* used by the HTTP thread only */
     void           *kafka;          /* admin_api_kafka.c's clients, made
                                      * by the HTTP thread */
+    admin_history_t *history;       /* admin_history.c's sampler */
 };
 
 /* admin_http.c */
@@ -96,13 +98,19 @@ rq_redis_t *admin_redis(const admin_req_t *req, admin_resp_t *resp);
 /* Handlers in their own files (rows of admin_routes[]): the dashboard's
  * files (admin_ui.c), the CSRF token (admin_csrf.c), redisq's queues and
  * tasks (admin_api_queues.c), asynq servers (admin_api_servers.c), cron
- * entries (admin_api_cron.c), Kafka dead letters (admin_api_kafka.c). */
+ * entries (admin_api_cron.c), Kafka dead letters (admin_api_kafka.c), the
+ * routes' last hour (admin_history.c). */
 typedef void admin_handler_t(const admin_req_t *req, admin_resp_t *resp);
 admin_handler_t  admin_get_index, admin_get_ui, admin_get_csrf;
 admin_handler_t  admin_get_queues, admin_get_queue, admin_post_queue;
 admin_handler_t  admin_get_servers, admin_get_cron, admin_get_cron_entry;
 admin_handler_t  admin_post_cron;
 admin_handler_t  admin_get_kafka_dead, admin_post_kafka_dead;
+admin_handler_t  admin_get_history;
+
+/* admin_history.c: start / stop the routes' sampler (start's thread) */
+int  admin_history_start(admin_t *a);
+void admin_history_stop(admin_t *a);
 
 /* admin_api_kafka.c: close the Kafka clients; after the HTTP thread
  * stopped */

@@ -87,7 +87,15 @@ admin_start(ll_instance_t *in, char *err, size_t errlen)
                                    "status class.", "code", cls,
                                    (const char *) NULL);
     }
-    return admin_http_start(a, err, errlen);
+    if (admin_history_start(a) != 0) {
+        snprintf(err, errlen, "cannot start the history thread");
+        return -1;
+    }
+    if (admin_http_start(a, err, errlen) != 0) {
+        admin_history_stop(a);
+        return -1;
+    }
+    return 0;
 }
 
 static void
@@ -98,6 +106,7 @@ admin_stop(ll_instance_t *in)
     admin_http_stop(a);             /* the HTTP thread used the connection */
     rq_redis_close(&a->redis);
     admin_kafka_close(a);
+    admin_history_stop(a);
 }
 
 LL_MODULE_EXPORT const ll_module_t  ll_module = {

@@ -96,6 +96,7 @@ const admin_route_t  admin_routes[] = {
     { "GET", "/healthz",    ADMIN_PUBLIC, get_healthz },
     { "GET", "/readyz",     0,            get_readyz },
     { "GET", "/api/status", 0,            get_status },
+    { "GET", "/api/history", 0,           admin_get_history },
     { "GET", "/",           0,            admin_get_index },
     { "GET", "/ui/",        0,            admin_get_ui },
     { "GET", "/api/csrf",   0,            admin_get_csrf },

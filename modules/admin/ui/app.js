@@ -135,7 +135,7 @@ function chart(id, title, series, unit, none) {
   const legend = keys.length ? keys.map((k, i) => '<span><i class="sw' + i + '"></i>' + esc(k) + '</span>').join('')
     : '<span class="muted">' + esc(none) + '</span>';
   return '<div class="chart" id="' + id + '"><h2>' + esc(title) + ' <span class="muted">(' +
-    esc(unit) + ', since this page opened)</span></h2>' +
+    esc(unit) + ', last hour)</span></h2>' +
     '<svg viewBox="0 0 ' + W + ' ' + H + '" preserveAspectRatio="none">' + svg + '</svg>' +
     '<div class="legend">' + legend + '</div></div>';
 }
@@ -594,7 +594,14 @@ async function render() {
   }
 }
 
+/* the charts start with the last hour the server kept (/api/history) */
+async function loadHistory() {
+  try {
+    (await api('/api/history')).samples.forEach(x => samples.push(x));
+  } catch (e) { /* an older server: the charts fill as the page polls */ }
+}
+
 window.addEventListener('hashchange', render);
-pollStatus().then(render);
+loadHistory().then(pollStatus).then(render);
 /* the history keeps growing while another page is shown */
 setInterval(() => { if (['overview', 'kafka'].indexOf(route().page) < 0) pollStatus(); }, POLL_MS);

@@ -13,7 +13,8 @@
 #define MASK      "***"
 #define MASK_LEN  (sizeof(MASK) - 1)
 
-/* the scheme before "://" at p is redis or rediss */
+/* the scheme before "://" at p is redis, rediss, redis-sentinel or
+ * redis-cluster (whose "secret@host" form is a password too) */
 static int
 redis_scheme(const char *s, const char *p)
 {
@@ -24,7 +25,13 @@ redis_scheme(const char *s, const char *p)
     {
         b--;
     }
-    return (p - b == 5 || p - b == 6) && strncasecmp(b, "redis", 5) == 0;
+    if (p - b < 5 || strncasecmp(b, "redis", 5) != 0) {
+        return 0;
+    }
+    b += 5;
+    return b == p || (p - b == 1 && (*b == 's' || *b == 'S'))
+           || (p - b == 9 && strncasecmp(b, "-sentinel", 9) == 0)
+           || (p - b == 8 && strncasecmp(b, "-cluster", 8) == 0);
 }
 
 void

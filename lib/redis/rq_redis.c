@@ -14,6 +14,7 @@
 
 #include "lt_clock.h"
 #include "rq_redis.h"
+#include "rq_sentinel.h"
 
 #define RQ_BACKOFF_MIN_MS  50
 #define RQ_BACKOFF_MAX_MS  2000
@@ -78,13 +79,137 @@ rq_parse_db(const char *s, size_t n, int *db)
 }
 
 
+/* User and password of "user:password@" or "password@" in p..at. */
+static int
+rq_parse_userinfo(rq_redis_conf_t *rc, const char *p, const char *at)
+{
+    const char  *colon;
+
+    colon = memchr(p, ':', (size_t) (at - p));
+    if (colon != NULL) {
+        if (colon > p) {
+            rc->username = rq_unescape(p, (size_t) (colon - p));
+            if (rc->username == NULL) {
+                return -1;
+            }
+        }
+        rc->password = rq_unescape(colon + 1, (size_t) (at - colon - 1));
+    } else {
+        /* a lone "secret@host" is a password, as in go-redis */
+        rc->password = rq_unescape(p, (size_t) (at - p));
+    }
+    return rc->password != NULL ? 0 : -1;
+}
+
+
+/*
+ * "host[:port]" or "[v6][:port]" in p..end into *host (malloc'ed; empty
+ * means 127.0.0.1) and *port (untouched without ":port").  0, -1 with err
+ * set, -2 when out of memory.
+ */
+static int
+rq_parse_hostport(const char *url, const char *p, const char *end,
+    char **host, int *port, char *err, size_t errlen)
+{
+    const char  *hostend, *colon;
+    char        *num;
+    long         v;
+
+    if (*p == '[') {
+        hostend = memchr(p, ']', (size_t) (end - p));
+        if (hostend == NULL) {
+            snprintf(err, errlen, "redis url \"%s\": unclosed \"[\"", url);
+            return -1;
+        }
+        *host = strndup(p + 1, (size_t) (hostend - p - 1));
+        colon = hostend + 1 < end && hostend[1] == ':' ? hostend + 1 : NULL;
+    } else {
+        colon = memchr(p, ':', (size_t) (end - p));
+        hostend = colon ? colon : end;
+        *host = strndup(p, (size_t) (hostend - p));
+    }
+    if (*host != NULL && **host == '\0') {
+        free(*host);
+        *host = strdup("127.0.0.1");
+    }
+    if (*host == NULL) {
+        return -2;
+    }
+    if (colon != NULL) {
+        errno = 0;
+        v = strtol(colon + 1, &num, 10);
+        if (errno != 0 || num != end || v < 1 || v > 65535) {
+            snprintf(err, errlen, "redis url \"%s\": bad port", url);
+            return -1;
+        }
+        *port = (int) v;
+    }
+    return 0;
+}
+
+
+/* The sentinels "h:p,h:p" in p..end and "/master[/db]" at slash. */
+static int
+rq_parse_sentinel(rq_redis_conf_t *rc, const char *url, const char *p,
+    const char *slash, char *err, size_t errlen)
+{
+    const char  *comma, *name, *dbs;
+    int          n, rv;
+
+    for (n = 1, comma = p; (comma = memchr(comma, ',', (size_t) (slash
+         - comma))) != NULL; comma++)
+    {
+        n++;
+    }
+    rc->nodes = calloc((size_t) n, sizeof(*rc->nodes));
+    if (rc->nodes == NULL) {
+        return -2;
+    }
+    while (rc->nnodes < n) {
+        comma = memchr(p, ',', (size_t) (slash - p));
+        comma = comma ? comma : slash;
+        if (comma == p) {
+            snprintf(err, errlen, "redis url \"%s\": empty sentinel address",
+                     url);
+            return -1;
+        }
+        rc->nodes[rc->nnodes].port = 26379;
+        rv = rq_parse_hostport(url, p, comma, &rc->nodes[rc->nnodes].host,
+                               &rc->nodes[rc->nnodes].port, err, errlen);
+        rc->nnodes++;
+        if (rv != 0) {
+            return rv;
+        }
+        p = comma + 1;
+    }
+
+    name = *slash == '/' ? slash + 1 : slash;
+    dbs = strchr(name, '/');
+    dbs = dbs ? dbs : name + strlen(name);
+    if (dbs == name) {
+        snprintf(err, errlen, "redis url \"%s\": expected redis-sentinel://"
+                 "[:password@]host:port[,host:port...]/master_name[/db]",
+                 url);
+        return -1;
+    }
+    rc->master = rq_unescape(name, (size_t) (dbs - name));
+    if (rc->master == NULL) {
+        return -2;
+    }
+    if (*dbs == '/' && rq_parse_db(dbs + 1, strlen(dbs + 1), &rc->db) != 0) {
+        snprintf(err, errlen, "redis url \"%s\": bad database number", url);
+        return -1;
+    }
+    return 0;
+}
+
+
 int
 rq_redis_conf_parse(rq_redis_conf_t *rc, const char *url, char *err,
     size_t errlen)
 {
-    const char  *p, *at, *hostend, *slash, *colon, *q;
-    char        *end;
-    long         port;
+    const char  *p, *at, *slash, *q;
+    int          rv;
 
     memset(rc, 0, sizeof(*rc));
     rc->port = 6379;
@@ -121,78 +246,48 @@ rq_redis_conf_parse(rq_redis_conf_t *rc, const char *url, char *err,
 
     if (strncmp(url, "rediss://", 9) == 0) {
         snprintf(err, errlen, "redis url \"%s\": TLS (rediss://) is not "
-                 "supported by hiredis 0.14", url);
+                 "supported: Debian 12's hiredis has no TLS (put stunnel or "
+                 "spiped on loopback in front of Redis)", url);
         return -1;
     }
-    if (strncmp(url, "redis://", 8) != 0) {
+    if (strncmp(url, "redis-sentinel://", 17) == 0) {
+        rc->mode = RQ_REDIS_SENTINEL;
+        p = url + 17;
+    } else if (strncmp(url, "redis://", 8) == 0) {
+        p = url + 8;
+    } else {
         snprintf(err, errlen, "redis url \"%s\": expected redis://[user"
-                 "[:password]@]host[:port][/db] or unix:///path[?db=N]", url);
+                 "[:password]@]host[:port][/db], unix:///path[?db=N] or "
+                 "redis-sentinel://[:password@]host:port[,host:port...]"
+                 "/master_name[/db]", url);
         return -1;
     }
 
-    p = url + 8;
     slash = strchr(p, '/');
     if (slash == NULL) {
         slash = p + strlen(p);
     }
     at = memrchr(p, '@', (size_t) (slash - p));
-
     if (at != NULL) {
-        colon = memchr(p, ':', (size_t) (at - p));
-        if (colon != NULL) {
-            if (colon > p) {
-                rc->username = rq_unescape(p, (size_t) (colon - p));
-                if (rc->username == NULL) {
-                    goto nomem;
-                }
-            }
-            rc->password = rq_unescape(colon + 1, (size_t) (at - colon - 1));
-        } else {
-            /* a lone "secret@host" is a password, as in go-redis */
-            rc->password = rq_unescape(p, (size_t) (at - p));
-        }
-        if (rc->password == NULL) {
+        if (rq_parse_userinfo(rc, p, at) != 0) {
             goto nomem;
         }
         p = at + 1;
     }
 
-    if (*p == '[') {
-        hostend = memchr(p, ']', (size_t) (slash - p));
-        if (hostend == NULL) {
-            snprintf(err, errlen, "redis url \"%s\": unclosed \"[\"", url);
-            goto fail;
-        }
-        rc->host = strndup(p + 1, (size_t) (hostend - p - 1));
-        colon = hostend + 1 < slash && hostend[1] == ':' ? hostend + 1 : NULL;
-    } else {
-        colon = memchr(p, ':', (size_t) (slash - p));
-        hostend = colon ? colon : slash;
-        rc->host = strndup(p, (size_t) (hostend - p));
-    }
-    if (rc->host == NULL) {
+    rv = rc->mode == RQ_REDIS_SENTINEL
+         ? rq_parse_sentinel(rc, url, p, slash, err, errlen)
+         : rq_parse_hostport(url, p, slash, &rc->host, &rc->port, err,
+                             errlen);
+    if (rv == -2) {
         goto nomem;
     }
-    if (rc->host[0] == '\0') {
-        free(rc->host);
-        rc->host = strdup("127.0.0.1");
-        if (rc->host == NULL) {
-            goto nomem;
-        }
+    if (rv != 0) {
+        goto fail;
     }
 
-    if (colon != NULL) {
-        errno = 0;
-        port = strtol(colon + 1, &end, 10);
-        if (errno != 0 || end != slash || port < 1 || port > 65535) {
-            snprintf(err, errlen, "redis url \"%s\": bad port", url);
-            goto fail;
-        }
-        rc->port = (int) port;
-    }
-
-    if (*slash == '/' && rq_parse_db(slash + 1, strlen(slash + 1), &rc->db)
-        != 0)
+    if (rc->mode == RQ_REDIS_DIRECT && *slash == '/'
+        && rq_parse_db(slash + 1, strlen(slash + 1), &rc->db) != 0)
     {
         snprintf(err, errlen, "redis url \"%s\": bad database number", url);
         goto fail;
@@ -239,22 +334,43 @@ rq_redis_conf_set(rq_redis_conf_t *rc, const char *username,
 void
 rq_redis_conf_free(rq_redis_conf_t *rc)
 {
+    int  i;
+
     if (rc == NULL) {
         return;
     }
+    for (i = 0; i < rc->nnodes; i++) {
+        free(rc->nodes[i].host);
+    }
+    free(rc->nodes);
+    free(rc->master);
     free(rc->host);
     free(rc->path);
     free(rc->username);
     free(rc->password);
-    rc->host = rc->path = rc->username = rc->password = NULL;
+    rc->host = rc->path = rc->username = rc->password = rc->master = NULL;
+    rc->nodes = NULL;
+    rc->nnodes = 0;
 }
 
 
 const char *
 rq_redis_conf_text(const rq_redis_conf_t *rc, char *buf, size_t len)
 {
+    size_t  n;
+    int     i;
+
     if (rc->path != NULL) {
         snprintf(buf, len, "unix:%s/%d", rc->path, rc->db);
+    } else if (rc->mode == RQ_REDIS_SENTINEL) {
+        n = (size_t) snprintf(buf, len, "sentinel:%s@", rc->master);
+        for (i = 0; i < rc->nnodes && n < len; i++) {
+            n += (size_t) snprintf(buf + n, len - n, "%s%s:%d", i ? "," : "",
+                                   rc->nodes[i].host, rc->nodes[i].port);
+        }
+        if (n < len) {
+            snprintf(buf + n, len - n, "/%d", rc->db);
+        }
     } else {
         snprintf(buf, len, "%s:%d/%d", rc->host, rc->port, rc->db);
     }
@@ -270,8 +386,8 @@ rq_redis_init(rq_redis_t *r, const rq_redis_conf_t *conf)
 }
 
 
-static struct timeval
-rq_tv(int64_t ms)
+struct timeval
+rq_redis_tv(int64_t ms)
 {
     struct timeval  tv;
 
@@ -309,9 +425,10 @@ rq_redis_get(rq_redis_t *r)
 {
     const rq_redis_conf_t  *rc = r->conf;
     struct timeval          tv;
-    const char             *argv[3];
-    char                    db[16];
+    const char             *argv[3], *host = rc->host;
+    char                    db[16], found[256];
     int64_t                 now;
+    int                     port = rc->port;
 
     if (r->c != NULL) {
         return r->c;
@@ -325,21 +442,28 @@ rq_redis_get(rq_redis_t *r)
         return NULL;
     }
 
-    tv = rq_tv(rc->connect_timeout_ms > 0 ? rc->connect_timeout_ms : 2000);
+    if (rc->mode == RQ_REDIS_SENTINEL) {
+        if (rq_sentinel_master(r, found, sizeof(found), &port) != 0) {
+            goto fail;
+        }
+        host = found;
+    }
+    tv = rq_redis_tv(rc->connect_timeout_ms > 0 ? rc->connect_timeout_ms
+                                                : 2000);
     r->c = rc->path ? redisConnectUnixWithTimeout(rc->path, tv)
-                    : redisConnectWithTimeout(rc->host, rc->port, tv);
+                    : redisConnectWithTimeout(host, port, tv);
     if (r->c == NULL) {
         snprintf(r->err, sizeof(r->err), "connect: out of memory");
         goto fail;
     }
     if (r->c->err) {
-        snprintf(r->err, sizeof(r->err), "connect to %s:%d: %s",
-                 rc->path ? rc->path : rc->host, rc->path ? 0 : rc->port,
+        snprintf(r->err, sizeof(r->err), "connect to %.80s:%d: %.60s",
+                 rc->path ? rc->path : host, rc->path ? 0 : port,
                  r->c->errstr);
         goto fail;
     }
     if (rc->cmd_timeout_ms > 0
-        && redisSetTimeout(r->c, rq_tv(rc->cmd_timeout_ms)) != REDIS_OK)
+        && redisSetTimeout(r->c, rq_redis_tv(rc->cmd_timeout_ms)) != REDIS_OK)
     {
         snprintf(r->err, sizeof(r->err), "set timeout: %s", r->c->errstr);
         goto fail;
@@ -354,6 +478,11 @@ rq_redis_get(rq_redis_t *r)
         if (rq_setup_cmd(r, rc->username ? 3 : 2, argv) != 0) {
             goto fail;
         }
+    }
+    if (rc->mode == RQ_REDIS_SENTINEL
+        && rq_sentinel_check_role(r, host, port) != 0)
+    {
+        goto fail;
     }
     if (rc->db > 0) {
         snprintf(db, sizeof(db), "%d", rc->db);
@@ -473,7 +602,7 @@ rq_redis_set_timeout(rq_redis_t *r, int64_t ms)
     if (r->c == NULL) {
         return -1;
     }
-    return redisSetTimeout(r->c, rq_tv(ms)) == REDIS_OK ? 0 : -1;
+    return redisSetTimeout(r->c, rq_redis_tv(ms)) == REDIS_OK ? 0 : -1;
 }
 
 
@@ -483,6 +612,35 @@ rq_no_reply(rq_redis_t *r)
 {
     rq_redis_drop(r, NULL);
     return NULL;
+}
+
+
+/*
+ * With sentinels, a server that is no longer a writable master (demoted:
+ * READONLY; a replica cut off: MASTERDOWN; one still loading its data:
+ * LOADING) is no answer: drop it so the next call asks the sentinels again.
+ * A replica never ran a write of the command, so it can be sent again.
+ */
+static redisReply *
+rq_checked(rq_redis_t *r, redisReply *rep)
+{
+    char  why[96];
+
+    if (rep == NULL) {
+        return rq_no_reply(r);
+    }
+    if (r->conf->mode == RQ_REDIS_SENTINEL
+        && (rq_redis_is_error(rep, "READONLY")
+            || rq_redis_is_error(rep, "LOADING")
+            || rq_redis_is_error(rep, "MASTERDOWN")))
+    {
+        snprintf(why, sizeof(why), "not the master: %.*s",
+                 (int) (rep->len < 64 ? rep->len : 64), rep->str);
+        freeReplyObject(rep);
+        rq_redis_drop(r, why);
+        return NULL;
+    }
+    return rep;
 }
 
 
@@ -498,7 +656,7 @@ rq_redis_cmd(rq_redis_t *r, const char *fmt, ...)
     va_start(ap, fmt);
     rep = redisvCommand(r->c, fmt, ap);
     va_end(ap);
-    return rep ? rep : rq_no_reply(r);
+    return rq_checked(r, rep);
 }
 
 
@@ -512,7 +670,7 @@ rq_redis_cmdargv(rq_redis_t *r, int argc, const char **argv,
         return NULL;
     }
     rep = redisCommandArgv(r->c, argc, argv, argvlen);
-    return rep ? rep : rq_no_reply(r);
+    return rq_checked(r, rep);
 }
 
 
@@ -645,10 +803,10 @@ rq_redis_reply(rq_redis_t *r)
     if (r->c == NULL) {
         return NULL;
     }
-    if (redisGetReply(r->c, &rep) != REDIS_OK || rep == NULL) {
-        return rq_no_reply(r);
+    if (redisGetReply(r->c, &rep) != REDIS_OK) {
+        rep = NULL;
     }
-    return rep;
+    return rq_checked(r, rep);
 }
 
 

@@ -34,7 +34,20 @@
 #include <stdint.h>
 #include <hiredis/hiredis.h>
 
+/* How the Redis to talk to is found. */
+typedef enum {
+    RQ_REDIS_DIRECT = 0,                /* redis:// or unix:// */
+    RQ_REDIS_SENTINEL                   /* redis-sentinel://: the master the
+                                         * sentinels name */
+} rq_redis_mode_e;
+
 typedef struct {
+    char           *host;
+    int             port;
+} rq_redis_node_t;
+
+typedef struct {
+    rq_redis_mode_e mode;
     char           *host;               /* TCP host, or NULL with path */
     int             port;               /* default 6379 */
     char           *path;               /* unix socket path, or NULL */
@@ -44,6 +57,9 @@ typedef struct {
     int64_t         connect_timeout_ms; /* default 2000 */
     int64_t         cmd_timeout_ms;     /* read/write timeout, default 5000;
                                          * 0 = block forever */
+    char           *master;             /* sentinel: the master's name */
+    rq_redis_node_t *nodes;             /* sentinel: the sentinels */
+    int             nnodes;
 } rq_redis_conf_t;
 
 typedef struct {
@@ -55,6 +71,8 @@ typedef struct {
     int                     held;       /* the last rq_redis_get made no
                                          * attempt: too soon after a
                                          * failure (r->err is that one's) */
+    int                     sentinel;   /* sentinel: the one to ask first
+                                         * (the last that answered) */
     char                    err[160];   /* why the last call failed */
 } rq_redis_t;
 
@@ -69,10 +87,13 @@ typedef struct {
 
 /*
  * Parse "redis://[user[:password]@]host[:port][/db]" ("[::1]" for IPv6,
- * %XX escapes in user and password) or "unix:///path/redis.sock[?db=N]"
- * into rc (zeroed first; strings malloc'ed, freed by rq_redis_conf_free).
- * NULL or "" means redis://127.0.0.1:6379/0.  Returns 0, or -1 with a
- * one-line reason in err.  @locality any thread
+ * %XX escapes in user and password), "unix:///path/redis.sock[?db=N]" or
+ * "redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/master
+ * [/db]" (sentinel port 26379 by default; the password is the master's,
+ * the sentinels get no AUTH) into rc (zeroed first; strings malloc'ed,
+ * freed by rq_redis_conf_free).  NULL or "" means redis://127.0.0.1:6379/0.
+ * "rediss://" is refused (hiredis 0.14 has no TLS).  Returns 0, or -1 with
+ * a one-line reason in err.  @locality any thread
  */
 int rq_redis_conf_parse(rq_redis_conf_t *rc, const char *url, char *err,
     size_t errlen);
@@ -85,8 +106,8 @@ int rq_redis_conf_set(rq_redis_conf_t *rc, const char *username,
 /* Free what rq_redis_conf_parse allocated; NULL-safe.  @locality any */
 void rq_redis_conf_free(rq_redis_conf_t *rc);
 
-/* "host:port/db" or "unix:path/db" for log lines (no password), into buf.
- * @locality any thread */
+/* "host:port/db", "unix:path/db" or "sentinel:master@host:port,.../db"
+ * for log lines (no password), into buf.  @locality any thread */
 const char *rq_redis_conf_text(const rq_redis_conf_t *rc, char *buf,
     size_t len);
 
@@ -97,7 +118,11 @@ void rq_redis_init(rq_redis_t *r, const rq_redis_conf_t *conf);
  * The connected context (connect, AUTH, SELECT when needed), or NULL with
  * r->err set when Redis is unreachable; after a failure, reconnecting waits
  * 50 ms, doubling to 2 s, so a dead Redis is not hammered.  The context
- * stays owned by r.  @locality r's thread
+ * stays owned by r.  With sentinels, every connect asks them for the
+ * master's address and checks that it answers ROLE as master; a READONLY,
+ * LOADING or MASTERDOWN error reply then counts as no answer (NULL from the
+ * calls below, connection dropped), so the next call finds the master
+ * again.  @locality r's thread
  */
 redisContext *rq_redis_get(rq_redis_t *r);
 

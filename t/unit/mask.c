@@ -32,5 +32,11 @@ main(void)
     mask("http://example.com/a@b", "http://example.com/a@b", 256);
     mask("x redis://:p@host", "x redis://:***", 15);
     mask("redis://:p@h", "redis://:", 12);     /* no room: cut */
+    mask("url \"redis-sentinel://:S3CRET@h1:26379,h2:26380/mymaster/2\"",
+         "url \"redis-sentinel://:***@h1:26379,h2:26380/mymaster/2\"", 256);
+    mask("redis-sentinel://S3CRET@h1/m", "redis-sentinel://***@h1/m", 256);
+    mask("REDIS-CLUSTER://S3CRET@h1:7000,h2:7001",
+         "REDIS-CLUSTER://***@h1:7000,h2:7001", 256);
+    mask("redis-x://user@h/m", "redis-x://user@h/m", 256);
     return UNIT_DONE();
 }

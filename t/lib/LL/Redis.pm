@@ -7,6 +7,7 @@ package LL::Redis;
 #   $r->url;                              # errors die unless ->{soft}
 #   $r->restart;                          # same port, data kept (or not)
 #   $r->stop;
+#   LL::Redis->start(pre => [$conf, '--sentinel']);   # a redis-sentinel
 
 use strict;
 use warnings;
@@ -20,7 +21,8 @@ sub start {
     my $self = bless { port => $o{port} // ll_free_port(),
                        fixed_port => defined $o{port},
                        dir => $o{dir} // ll_dir(),
-                       args => $o{args} // [] }, $class;
+                       args => $o{args} // [], pre => $o{pre} // [] },
+                  $class;
     $self->_spawn;
     return $self;
 }
@@ -34,7 +36,7 @@ sub _spawn {
         if (!$pid) {
             open STDOUT, '>>', "$self->{dir}/redis.log";
             open STDERR, '>&', \*STDOUT;
-            exec 'redis-server', '--port', $self->{port}, '--bind', '127.0.0.1',
+            exec 'redis-server', @{ $self->{pre} }, '--port', $self->{port}, '--bind', '127.0.0.1',
                  '--save', '', '--appendonly', 'no', '--dir', $self->{dir},
                  '--daemonize', 'no', @{ $self->{args} }
                 or POSIX::_exit(127);

@@ -181,6 +181,16 @@ sub start {
     return $self->wait_log(qr/generation 1 ready/, $o{timeout} // 15);
 }
 
+# Start a master that is expected to fail (a first generation that does
+# not come up); returns its exit code, undef if it still runs after
+# $timeout seconds.
+sub start_fails {
+    my ($self, $timeout) = @_;
+    $self->start(nowait => 1);
+    my $st = $self->wait_exit($timeout // 30);
+    return defined $st ? $st >> 8 : undef;
+}
+
 sub log { LL::Test::ll_slurp($_[0]{log}) }
 
 # Wait until the error log matches $re; returns the match (or '').

@@ -29,7 +29,7 @@ my ($boot, $lk, $ru, $du) = ($k->bootstrap, LL::Kafka::librdkafka_conf(),
 # counted retries would be spent well inside the outage
 my $ll = LL::Test::Server->new;
 diag "dir: " . $ll->dir if $ENV{LL_KEEP};
-sub conf { my ($dbu) = @_; $ll->conf(<<"EOF"); }
+sub conf { my ($dbu, $cache) = @_; $cache //= ''; $ll->conf(<<"EOF"); }
 ready_timeout = 5;
 worker_processes = 1;
 handler_threads = 8;
@@ -42,14 +42,18 @@ modules = (
     offset = "first"; retry_backoff_max = "2s"; commit_interval = "200ms";
     librdkafka = ( $lk ); },
   { name = "orders"; path = "%%OBJS%%/orders.so"; db = "$dbu";
-    busy_timeout = "1s"; },
+    busy_timeout = "1s"; $cache },
   { name = "payment_update"; path = "%%OBJS%%/payment_update.so";
     notify_queue = "notify"; }
 );
 routes = ( { from = "kafka:$topic"; to = "payment_update"; } );
 EOF
 conf($du);
-my @c = ($cli, '-c', $ll->conf_path);
+# looklook-cli reads a copy of the good config (the server's may be a bad
+# one for a while, below)
+my $cli_conf = $ll->dir . '/cli.conf';
+ll_write($cli_conf, ll_slurp($ll->conf_path));
+my @c = ($cli, '-c', $cli_conf);
 ok($ll->start, 'looklook up') or diag $ll->log;
 ok($ll->wait_log(qr/kafka: assigned /, 30), 'the worker joined the group');
 
@@ -99,24 +103,25 @@ unlike($ll->log, qr/to the dead-letter topic/, 'no dead letter in the log');
 # cannot be created, fails; the old generation goes on applying payments
 sub pay_and_wait {
     my ($what) = @_;
-    # the database named, not read from the config (it may be the bad one)
-    my ($r, $o) = ll_run(@c, 'order', 'create', '--db', $du, '--count', 2,
-                         '--no-close');
+    my ($r, $o) = ll_run(@c, 'order', 'create', '--count', 2, '--no-close');
     my @new = split /\n/, $o;
     ($r, $o) = ll_run(@c, 'pay', @new);
     ok(ll_wait_until(sub {
-           my (undef, $show) = ll_run(@c, 'order', 'show', '--db', $du, @new);
+           my (undef, $show) = ll_run(@c, 'order', 'show', @new);
            (() = $show =~ /\bWaitUse\b/g) == 2 }, 30),
        "$what: payments applied");
 }
 my $closed = ll_free_port();
 for my $bad ([ 'unreachable MariaDB', "mysql://u:pw\@127.0.0.1:$closed/x",
                qr/127\.0\.0\.1:$closed.*mysql connect: / ],
+             [ 'unreachable cache Redis', $du,
+               qr/cache redis unreachable: connect to 127\.0\.0\.1:$closed: /,
+               qq{cache_redis = "redis://:pw\@127.0.0.1:$closed/0";} ],
              [ 'SQLite file that cannot be created',
                'sqlite:/proc/none/orders.db', qr/orders\.db/ ]) {
-    my ($what, $url, $why) = @$bad;
+    my ($what, $url, $why, $cache) = @$bad;
     $from = $ll->log_size;
-    conf($url);
+    conf($url, $cache);
     $ll->signal('HUP');
     my $line = $ll->wait_log(qr/reload failed, generation 1 keeps running: module "orders": start failed: .*/,
                              30, from => $from);

@@ -210,6 +210,22 @@ orders_store_tz(const lo_orders_t *s)
 }
 
 
+int
+orders_store_cache_check(lo_orders_t *s, int64_t until_ms, char *err,
+    size_t errlen)
+{
+    char  why[160];
+
+    if (!s->cache || rq_redis_ping_until(&s->redis, until_ms, why,
+                                         sizeof(why)) == 0)
+    {
+        return 0;
+    }
+    snprintf(err, errlen, "cache redis unreachable: %s", why);
+    return -1;
+}
+
+
 /* A slot with an open connection, or NULL with err set (*down = 1 when
  * the server is unreachable or the back-off holds the connect).  Blocks
  * while all pool_size slots are in use. */

@@ -136,6 +136,12 @@ int orders_store_check(lo_orders_t *s, int *down, char *err, size_t errlen);
 void  orders_store_set_user(lo_orders_t *s, void *user);
 void *orders_store_user(const lo_orders_t *s);
 
+/* Whether the cache Redis (cache_redis) answers, trying with back-off
+ * until until_ms (Unix ms); 0 also without one, or -1 with err.
+ * @locality any thread (blocks) */
+int orders_store_cache_check(lo_orders_t *s, int64_t until_ms, char *err,
+    size_t errlen);
+
 /* Close every connection and free the store; NULL-safe.  No call may be
  * running.  @locality main thread */
 void orders_store_free(lo_orders_t *s);

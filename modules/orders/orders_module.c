@@ -254,6 +254,12 @@ orders_start(ll_instance_t *in, char *err, size_t errlen)
         }
         nanosleep(&nap, NULL);
     }
+    if (orders_store_cache_check(m->store, ll_ready_deadline(in), why,
+                                 sizeof(why)) != 0)
+    {
+        snprintf(err, errlen, "%s: %s", orders_store_text(m->store), why);
+        return -1;
+    }
     ll_log(in, LL_LOG_INFO, "order store %s ready",
            orders_store_text(m->store));
     rc = pthread_create(&m->probe, NULL, orders_probe, m);

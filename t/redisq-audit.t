@@ -1,10 +1,10 @@
-# redisq against asynq-wire.md, cases found by the audit: tasks a Go
+# redisq against docs/asynq-compat.md, cases found by the audit: tasks a Go
 # client may write that redisq must serve as asynq does (long task IDs,
-# NUL bytes and a 4 MB payload), the recoverer (4.10) with more expired
+# NUL bytes and a 4 MB payload), the recoverer (6) with more expired
 # leases than one batch (behind stale entries not in active) and a
 # message whose id differs from its key, the
-# unique lock released by Done only when owned (4.3), archive trimming by
-# age and size deleting the hashes (4.7, the 9,999 effect), an active
+# unique lock released by Done only when owned (5.3), archive trimming by
+# age and size deleting the hashes (5.6, the 9,999 effect), an active
 # task without its lease entry.
 use strict;
 use warnings;

@@ -16,7 +16,7 @@ my $r = LL::Redis->start;
 my @u = ('-u', $r->url);
 my $J = JSON::PP->new->canonical;
 
-# 1. the spec's example vector (asynq-wire.md 2.6), headers included
+# 1. the spec's example vector (docs/asynq-compat.md 3.2), headers included
 my $id = '0f5d6b7e-3a8a-4c1e-9b0e-2f0b6a6d8c11';
 my $want = asynq_encode('TaskMessage', <<EOF);
 type: "email:welcome" payload: "{\\"user_id\\":42}"

@@ -1,4 +1,4 @@
-# redisq queue order (asynq-wire.md 4.2): weighted shares 6/3/1 and strict
+# redisq queue order (docs/asynq-compat.md 5.2): weighted shares 6/3/1 and strict
 # priority.  Idle pick-up of an immediate task goes through the BLMOVE
 # wake-up, not a poll.
 use strict;

@@ -1,7 +1,7 @@
 # redisq never loses or strands a task: graceful stop requeues what still
 # runs, kill -9 of a worker mid-task is retried as soon as the worker is
 # certainly dead, and a Redis restart in the middle of a run loses nothing
-# (what it cut off comes back by lease expiry, asynq-wire.md 4.10).  Also checks the "every ID has its hash" invariant (1.4).
+# (what it cut off comes back by lease expiry, docs/asynq-compat.md 6).  Also checks the "every ID has its hash" invariant (2.4).
 use strict;
 use warnings;
 use Test::More;

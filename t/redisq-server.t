@@ -1,4 +1,4 @@
-# redisq server: every outcome's exact Redis writes (asynq-wire.md 4.3-4.8,
+# redisq server: every outcome's exact Redis writes (docs/asynq-compat.md 5.3-5.8,
 # 4.13, 4.17), precise delays, deadline, cancel, pause, no route, headers,
 # unknown fields, undecodable messages, enqueue from a handler.
 use strict;

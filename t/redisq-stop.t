@@ -1,4 +1,4 @@
-# redisq at stop (asynq-wire.md 5.7): no new task starts once stop began.
+# redisq at stop (docs/asynq-compat.md 5.7): no new task starts once stop began.
 # Tasks prefetched (leased, waiting for a slot) are requeued at once, not
 # started in the shutdown window; the running one finishes and is Done.
 use strict;

@@ -2,7 +2,7 @@
  * cron_asynq: what cron shares with asynq's scheduler format and with
  * looklook-cli: Redis key names, stable entry IDs, Go duration text, and
  * the SchedulerEntry / SchedulerEnqueueEvent encoders
- * (asynq-wire.md 1.6, 2.4-2.6, 4.14, 5.9).
+ * (docs/asynq-compat.md 3.2, 11).
  */
 #ifndef CRON_ASYNQ_H_INCLUDED
 #define CRON_ASYNQ_H_INCLUDED
@@ -20,7 +20,7 @@
 #define CRON_KEY_SCHEDULERS "asynq:schedulers"
 #define CRON_KEY_HISTORY    "asynq:scheduler_history:"  /* + entry uuid */
 
-/* Go's zero time.Time as a Timestamp: "never run" (asynq-wire.md 2.6). */
+/* Go's zero time.Time as a Timestamp: "never run" (docs/asynq-compat.md 3.2). */
 #define CRON_GO_ZERO_TIME   (-62135596800LL)
 
 /*

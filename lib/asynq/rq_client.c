@@ -1,5 +1,5 @@
 /*
- * rq_client: build a TaskMessage as the Go client does (asynq-wire.md 3.1)
+ * rq_client: build a TaskMessage as the Go client does (docs/asynq-compat.md 4.1)
  * and store it with the script of 3.2-3.4.  Scheduled tasks also get the
  * precise due time in ll_at_ms (the zset score stays whole seconds).
  */

@@ -1,5 +1,5 @@
 /*
- * rq_client: enqueue asynq tasks (asynq-wire.md section 3), one at a time
+ * rq_client: enqueue asynq tasks (docs/asynq-compat.md 4), one at a time
  * or many in one pipeline.  The request is an ll_msg_t with the submission
  * fields: type, payload, id (NULL = new UUID v4), process_at_ms, max_retry
  * (-1 = 25), timeout_ms, deadline_ms, headers, and the redisq message

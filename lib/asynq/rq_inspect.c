@@ -1,5 +1,5 @@
 /*
- * rq_inspect: the Inspector side of asynq (asynq-wire.md 4.18, 6).
+ * rq_inspect: the Inspector side of asynq (docs/asynq-compat.md 5.9, 10).
  */
 #include <stdio.h>
 #include <stdlib.h>

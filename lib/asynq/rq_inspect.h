@@ -2,7 +2,7 @@
  * rq_inspect: what asynq's Inspector does, for looklook-cli: queue list and
  * statistics, pause, task lists and details, run / archive / delete of one
  * task or of all tasks in a state, cancel of a running task.  Reads and writes exactly the structures
- * of asynq-wire.md (section 6), so asynqmon sees the same.
+ * of docs/asynq-compat.md (sections 2 and 5.9), so asynqmon sees the same.
  *
  * Every function returns 0, or -1 with a one-line reason in err (an
  * unknown queue is "queue \"Q\" not found"; Redis errors say so).

@@ -1,7 +1,8 @@
 /*
  * rq_scripts: the Lua scripts of every asynq state transition.  Each one
  * writes exactly what asynq's script of the same name writes (see
- * asynq-wire.md), plus two looklook additions that asynq readers ignore:
+ * docs/asynq-compat.md, whose section numbers the comments give), plus
+ * two looklook additions that asynq readers ignore:
  * the hash field ll_at_ms (precise due time of scheduled/retry tasks), and
  * care for the "every ID has its hash" invariant (an ID found without its
  * hash is dropped from its container instead of getting a hash without
@@ -9,7 +10,7 @@
  * the oldest leases sit at the tail, so this finds it at once.
  *
  * Whatever a script meets in Redis, it leaves the asynq invariants intact
- * (asynq-wire.md 1.4): Redis does not undo the writes of a script that
+ * (docs/asynq-compat.md 2.4): Redis does not undo the writes of a script that
  * fails half-way, so every script checks the types of the keys it will
  * write before its first write (RQ_LUA_TYPES) and returns a WRONGTYPE
  * error having written nothing; a task key that is not a hash is no task
@@ -19,7 +20,7 @@
 #include "rq_scripts.h"
 #include "rq_task.h"
 
-/* Stats(p) or Stats(p,f) for n tasks (asynq-wire.md 4.17): daily keys get
+/* Stats(p) or Stats(p,f) for n tasks (docs/asynq-compat.md 9): daily keys get
  * EXPIREAT when created, totals are INCRBY (same effect as asynq's INCRs).
  * pcall: a counter key of another type is skipped, the transition kept. */
 #define RQ_LUA_STATS                                                        \
@@ -53,7 +54,7 @@
     "    and redis.call('GET', lock) == id\n"                               \
     "end\n"
 
-/* Archive trimming (4.7): age, then size, deleting the trimmed hashes. */
+/* Archive trimming (5.6): age, then size, deleting the trimmed hashes. */
 #define RQ_LUA_TRIM                                                         \
     "local function trim(zkey, cutoff, max, prefix)\n"                      \
     "  local old = redis.call('ZRANGE', zkey, '-inf', cutoff, 'BYSCORE')\n" \
@@ -68,10 +69,10 @@
     "  end\n"                                                               \
     "end\n"
 
-/* Leave active and lease (4.3-4.7 step 1); false = NOT FOUND (not in
+/* Leave active and lease (5.3-5.7, first step); false = NOT FOUND (not in
  * active: someone else moved the task).  asynq also answers NOT FOUND
  * when the ID is in active without a lease entry, after its LREM: the
- * hash is then left in no container at all (1.4).  Such a task is ours
+ * hash is then left in no container at all (2.4).  Such a task is ours
  * to finish, so a missing lease entry is not an error here.
  * held: the holder's ll_held zset ("" none), left too; expect ("" none):
  * the lease score the caller saw, else NOT FOUND (the task was leased
@@ -97,7 +98,7 @@
     "end\n"
 
 
-/* 3.2  KEYS: hash, pending.  ARGV: msg, id, now-ns.  1 ok, 0 ID taken. */
+/* 4.2  KEYS: hash, pending.  ARGV: msg, id, now-ns.  1 ok, 0 ID taken. */
 rq_script_t  rq_s_enqueue = RQ_SCRIPT(
     RQ_LUA_TYPES
     "local e = types(KEYS[2], 'list') if e then return e end\n"
@@ -107,7 +108,7 @@ rq_script_t  rq_s_enqueue = RQ_SCRIPT(
     "redis.call('LPUSH', KEYS[2], ARGV[2])\n"
     "return 1\n");
 
-/* 3.3  KEYS: lock, hash, pending.  ARGV: id, ttl s, msg, now-ns.
+/* 4.3  KEYS: lock, hash, pending.  ARGV: id, ttl s, msg, now-ns.
  * 1 ok, 0 ID taken, -1 duplicate. */
 rq_script_t  rq_s_enqueue_unique = RQ_SCRIPT(
     RQ_LUA_TYPES
@@ -121,7 +122,7 @@ rq_script_t  rq_s_enqueue_unique = RQ_SCRIPT(
     "redis.call('LPUSH', KEYS[3], ARGV[1])\n"
     "return 1\n");
 
-/* 3.4  KEYS: hash, scheduled.  ARGV: msg, score s, id, due ms. */
+/* 4.4  KEYS: hash, scheduled.  ARGV: msg, score s, id, due ms. */
 rq_script_t  rq_s_schedule = RQ_SCRIPT(
     RQ_LUA_TYPES
     "local e = types(KEYS[2], 'zset') if e then return e end\n"
@@ -131,7 +132,7 @@ rq_script_t  rq_s_schedule = RQ_SCRIPT(
     "redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])\n"
     "return 1\n");
 
-/* 3.4  KEYS: lock, hash, scheduled.  ARGV: id, ttl s, score s, msg, due ms */
+/* 4.4  KEYS: lock, hash, scheduled.  ARGV: id, ttl s, score s, msg, due ms */
 rq_script_t  rq_s_schedule_unique = RQ_SCRIPT(
     RQ_LUA_TYPES
     "local e = types(KEYS[3], 'zset') if e then return e end\n"
@@ -144,7 +145,7 @@ rq_script_t  rq_s_schedule_unique = RQ_SCRIPT(
     "redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])\n"
     "return 1\n");
 
-/* 4.1, up to n tasks per call.  KEYS: pending, paused, active, lease,
+/* 5.1, up to n tasks per call.  KEYS: pending, paused, active, lease,
  * this server's ll_held zset (the same leases, so that its tasks can be
  * told apart if it dies).  ARGV: lease expiry s, task key prefix, n.  Returns -1 when paused, else
  * {id1, msg1, id2, msg2, ...}; an ID popped without a hash (or whose key
@@ -181,7 +182,7 @@ rq_script_t  rq_s_dequeue = RQ_SCRIPT(
     "end\n"
     "return out\n");
 
-/* 4.3 for many tasks.  KEYS: active, lease, processed:<day>, processed.
+/* 5.3 for many tasks.  KEYS: active, lease, processed:<day>, processed.
  * ARGV: stats expiry, task key prefix, the holder's ll_held zset, then
  * pairs (id, lock key or "").
  * Returns one 1 (done) or 0 (NOT FOUND: not in active) per task.  The
@@ -211,7 +212,7 @@ rq_script_t  rq_s_done = RQ_SCRIPT(
     "stats(KEYS[3], KEYS[4], #ids, ARGV[1])\n"
     "return res\n");
 
-/* 4.4  KEYS: active, lease, completed, hash, processed:<day>, processed.
+/* 5.4  KEYS: active, lease, completed, hash, processed:<day>, processed.
  * ARGV: id, stats expiry, expiry s, msg, lock key or "", held, expect
  * (see unlease). */
 rq_script_t  rq_s_complete = RQ_SCRIPT(
@@ -231,7 +232,7 @@ rq_script_t  rq_s_complete = RQ_SCRIPT(
     "if owned(ARGV[5], ARGV[1]) then redis.call('DEL', ARGV[5]) end\n"
     "return 1\n");
 
-/* 4.6  KEYS: hash, active, lease, retry, processed:<day>, failed:<day>,
+/* 5.5  KEYS: hash, active, lease, retry, processed:<day>, failed:<day>,
  * processed, failed.  ARGV: id, msg, retry-at s, stats expiry,
  * is-failure 1/0, due ms, held, expect (see unlease). */
 rq_script_t  rq_s_retry = RQ_SCRIPT(
@@ -252,7 +253,7 @@ rq_script_t  rq_s_retry = RQ_SCRIPT(
     "end\n"
     "return 1\n");
 
-/* 4.7  KEYS: hash, active, lease, archived, processed:<day>, failed:<day>,
+/* 5.6  KEYS: hash, active, lease, archived, processed:<day>, failed:<day>,
  * processed, failed.  ARGV: id, msg, now s, cutoff s, max size, stats
  * expiry, task key prefix, held, expect (see unlease). */
 rq_script_t  rq_s_archive = RQ_SCRIPT(
@@ -271,7 +272,7 @@ rq_script_t  rq_s_archive = RQ_SCRIPT(
     "stats(KEYS[6], KEYS[8], 1, ARGV[6])\n"
     "return 1\n");
 
-/* 4.5  KEYS: active, lease, pending, hash.  ARGV: id, now-ns, held,
+/* 5.7  KEYS: active, lease, pending, hash.  ARGV: id, now-ns, held,
  * expect (see unlease). */
 rq_script_t  rq_s_requeue = RQ_SCRIPT(
     RQ_LUA_UNLEASE RQ_LUA_TYPES
@@ -287,7 +288,7 @@ rq_script_t  rq_s_requeue = RQ_SCRIPT(
     " ARGV[2])\n"
     "return 1\n");
 
-/* 4.8 with millisecond precision.  KEYS: scheduled or retry, pending.
+/* 5.8 with millisecond precision.  KEYS: scheduled or retry, pending.
  * ARGV: now s, task key prefix, now-ns, group key prefix, now ms, limit.
  * Members of earlier seconds are due; members of the current second are
  * due when their ll_at_ms (if any) has come.  Returns {moved, next due ms
@@ -332,13 +333,13 @@ rq_script_t  rq_s_forward = RQ_SCRIPT(
     "end\n"
     "return {moved, nextdue, full}\n");
 
-/* 4.10 step 1, at most ARGV[4] leases from rank ARGV[3] per call (asynq
+/* 6, the listing: at most ARGV[4] leases from rank ARGV[3] per call (asynq
  * reads them all in one reply, which can be too big after a crash with a
  * large backlog).  KEYS: lease, active.  ARGV: cutoff s, task key prefix,
  * offset, limit.  Returns
  * {scanned, id1, msg1, ...} of leases expired by cutoff (msg "" for a hash
  * without one: archived by the caller); an ID without a hash (or whose key
- * is no hash) is taken out of lease and active instead (keeps 1.4). */
+ * is no hash) is taken out of lease and active instead (keeps 2.4). */
 rq_script_t  rq_s_lease_expired = RQ_SCRIPT(
     RQ_LUA_TYPES
     "local e = types(KEYS[1], 'zset', KEYS[2], 'list') if e then return e end\n"
@@ -384,7 +385,7 @@ rq_script_t  rq_s_held = RQ_SCRIPT(
     "if #m == 0 then redis.call('HDEL', KEYS[3], ARGV[2]) end\n"
     "return out\n");
 
-/* 4.11  KEYS: completed.  ARGV: now s, task key prefix, batch.  Returns
+/* 9  KEYS: completed.  ARGV: now s, task key prefix, batch.  Returns
  * the number of expired completed tasks deleted. */
 rq_script_t  rq_s_janitor = RQ_SCRIPT(
     RQ_LUA_TYPES
@@ -419,7 +420,7 @@ rq_script_t  rq_s_janitor = RQ_SCRIPT(
     "  end\n"                                                               \
     "end\n"
 
-/* Run now (4.18).  KEYS: hash, pending.  ARGV: id, "asynq:{q}:". */
+/* Run now (5.9).  KEYS: hash, pending.  ARGV: id, "asynq:{q}:". */
 rq_script_t  rq_s_run_task = RQ_SCRIPT(
     RQ_LUA_STATE
     "if state == 'pending' then return -2 end\n"
@@ -429,7 +430,7 @@ rq_script_t  rq_s_run_task = RQ_SCRIPT(
     "redis.call('HDEL', KEYS[1], '" RQ_AT_FIELD "')\n"
     "return 1\n");
 
-/* Archive (4.18, trimming as 4.7).  KEYS: hash, archived.  ARGV: id,
+/* Archive (5.9, trimming as 5.6).  KEYS: hash, archived.  ARGV: id,
  * "asynq:{q}:", now s, cutoff s, max size, task key prefix. */
 rq_script_t  rq_s_archive_task = RQ_SCRIPT(
     RQ_LUA_TRIM RQ_LUA_STATE
@@ -440,7 +441,7 @@ rq_script_t  rq_s_archive_task = RQ_SCRIPT(
     "redis.call('HSET', KEYS[1], 'state', 'archived')\n"
     "return 1\n");
 
-/* Delete (4.18), releasing an owned unique lock.  KEYS: hash.  ARGV: id,
+/* Delete (5.9), releasing an owned unique lock.  KEYS: hash.  ARGV: id,
  * "asynq:{q}:". */
 rq_script_t  rq_s_delete_task = RQ_SCRIPT(
     RQ_LUA_STATE

@@ -1,6 +1,6 @@
 /*
  * rq_scripts: every Lua script redisq runs, one per asynq state transition
- * (asynq-wire.md sections 3 and 4).  Keys and arguments are listed above
+ * (docs/asynq-compat.md 4 and 5).  Keys and arguments are listed above
  * each script in rq_scripts.c.  Shared by the module and looklook-cli.
  */
 #ifndef RQ_SCRIPTS_H_INCLUDED
@@ -26,7 +26,7 @@ extern rq_script_t  rq_s_lease_expired;
 extern rq_script_t  rq_s_janitor;
 extern rq_script_t  rq_s_held;
 
-/* inspector (4.18) */
+/* inspector (5.9) */
 extern rq_script_t  rq_s_run_task;
 extern rq_script_t  rq_s_archive_task;
 extern rq_script_t  rq_s_delete_task;

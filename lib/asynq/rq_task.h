@@ -20,7 +20,7 @@
  * scheduled or retry task.  asynq readers HMGET only known fields. */
 #define RQ_AT_FIELD    "ll_at_ms"
 
-/* asynq's constants (asynq-wire.md 5.1) */
+/* asynq's constants (docs/asynq-compat.md 4.1, 6, 9) */
 #define RQ_DEFAULT_RETRY      25
 #define RQ_DEFAULT_TIMEOUT_S  1800
 #define RQ_LEASE_S            30
@@ -28,7 +28,7 @@
 #define RQ_ARCHIVE_MAX        10000     /* keeps 9,999, as asynq */
 #define RQ_ARCHIVE_AGE_S      (90 * 24 * 3600)
 
-/* Every key of one queue, built once (asynq-wire.md 1.2). */
+/* Every key of one queue, built once (docs/asynq-compat.md 2.2). */
 typedef struct {
     char    name[RQ_QNAME_MAX + 1];
     char    pending[RQ_KEY_MAX];

@@ -157,7 +157,7 @@ void cron_store_release(cron_t *cr, cron_entry_t *e, int64_t tick);
  * @locality scheduler thread */
 int cron_store_watermarks(cron_t *cr, int64_t *fired);
 
-/* Leadership and the asynq schedulers list (4.14).  @locality scheduler */
+/* Leadership and the asynq schedulers list (11).  @locality scheduler */
 void cron_store_heartbeat(cron_t *cr);
 void cron_store_resign(cron_t *cr);
 

@@ -126,7 +126,7 @@ cron_add_option(cron_entry_t *e, const char *name, const char *arg)
     return 0;
 }
 
-/* asynq's option texts (asynq-wire.md 5.9) for what the entry sets, plus
+/* asynq's option texts (docs/asynq-compat.md 11) for what the entry sets, plus
  * the retention actually applied. */
 static int
 cron_entry_options(cron_t *cr, cron_entry_t *e)

@@ -70,7 +70,7 @@ static rq_script_t claim_script = RQ_SCRIPT(
  * FIRED  KEYS: state, history.  ARGV: tick ("" = manual run), enqueue
  * time s, task id ("" = nothing enqueued), event bytes.
  * Raises the watermark; the first to report a tick records prev, task and
- * one history event (asynq-wire.md 4.14: keep the newest 1,000).
+ * one history event (docs/asynq-compat.md 11: keep the newest 1,000).
  */
 static rq_script_t fired_script = RQ_SCRIPT(
     "if ARGV[1] ~= '' then\n"

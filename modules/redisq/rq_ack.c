@@ -1,9 +1,9 @@
 /*
  * rq_ack: the acker thread, which writes each finished attempt with
- * asynq's scripts (asynq-wire.md 4.3-4.7, decision table 5.5): successes
+ * asynq's scripts (docs/asynq-compat.md 5.3-5.6, decision table 7.1): successes
  * as one Done script per queue for the whole batch, everything else
  * pipelined, one script per task.  A task whose local lease ran out is not
- * written (5.3): the recoverer of some server takes it.
+ * written (6): the recoverer of some server takes it.
  */
 #include <stdio.h>
 #include <stdlib.h>

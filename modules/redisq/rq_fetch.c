@@ -241,7 +241,7 @@ rq_done(ll_msg_t *msg, int outcome, const ll_result_t *res, void *arg)
 }
 
 
-/* The order to try the queues in (asynq-wire.md 4.2). */
+/* The order to try the queues in (docs/asynq-compat.md 5.2). */
 static int
 rq_queue_order(rq_server_t *s, rq_queue_t **order, unsigned *seed)
 {
@@ -271,7 +271,7 @@ rq_queue_order(rq_server_t *s, rq_queue_t **order, unsigned *seed)
 }
 
 
-/* Compute the attempt's deadline (asynq-wire.md 5.4), Unix ms. */
+/* Compute the attempt's deadline (docs/asynq-compat.md 7.3), Unix ms. */
 static int64_t
 rq_deadline(const Asynq__TaskMessage *tm, int64_t now)
 {

@@ -1,5 +1,5 @@
 /*
- * rq_house: housekeeping of one server (asynq-wire.md 4.9-4.13, 4.15):
+ * rq_house: housekeeping of one server (docs/asynq-compat.md 6, 9, 10, 7.4):
  * deadlines (every 100 ms), heartbeat with server/worker info and lease
  * extension (every 5 s), recoverer (at start, then every 60 s), janitor
  * (every 8 s), and the asynq:cancel subscriber.
@@ -85,7 +85,7 @@ rq_server_info(rq_server_t *s, const char *status, size_t *len)
 
 
 /*
- * One heartbeat (4.13 + 4.9): server info, workers hash, lease extension
+ * One heartbeat (10 + 6): server info, workers hash, lease extension
  * of every job still holding a valid lease (a running job past its
  * deadline is not extended: if its handler never returns, the lease runs
  * out and a recoverer retries the task).
@@ -266,7 +266,7 @@ rq_house_clear(rq_server_t *s, rq_redis_t *r)
 
 #define RQ_RECOVER_BATCH  512
 
-/* 4.10: retry or archive the tasks whose lease expired 30 s ago or more,
+/* 6: retry or archive the tasks whose lease expired 30 s ago or more,
  * whichever server held them, all of them, RQ_RECOVER_BATCH per script
  * call.  A message whose id is not its key's is
  * archived under the key's ID as undecodable (written for its own id, the
@@ -348,7 +348,7 @@ rq_recover(rq_server_t *s, rq_redis_t *r)
 }
 
 
-/* 4.11: delete completed tasks whose retention is over. */
+/* 9: delete completed tasks whose retention is over. */
 static void
 rq_janitor(rq_server_t *s, rq_redis_t *r)
 {

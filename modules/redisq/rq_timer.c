@@ -1,5 +1,5 @@
 /*
- * rq_timer: the forwarder (asynq-wire.md 4.8) with millisecond precision.
+ * rq_timer: the forwarder (docs/asynq-compat.md 5.8) with millisecond precision.
  *
  * Instead of polling every 5 s it sleeps until the earliest due time it
  * knows: the whole second of the first member of each scheduled/retry

@@ -1,6 +1,6 @@
 /*
  * looklook-cli queue check [--fix] [Q...]: the asynq invariants
- * (asynq-wire.md 1.4) read from Redis, and with --fix repaired.
+ * (docs/asynq-compat.md 2.4) read from Redis, and with --fix repaired.
  *
  * Per queue: every container has its type (pending/active lists, the
  * others zsets; a wrong one is reported and the queue left alone: only a

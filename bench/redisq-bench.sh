@@ -24,10 +24,10 @@ redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no \
 sleep 0.3
 R() { redis-cli -p "$PORT" "$@"; }
 
-cc -O2 -std=gnu11 -D_GNU_SOURCE -Iinclude/looklook -Imodules/redisq \
-    -I"$OBJS/modules/redisq" -o "$TMP/redisq_bench" bench/redisq_bench.c \
-    modules/redisq/rq_client.c modules/redisq/rq_redis.c modules/redisq/rq_task.c \
-    modules/redisq/rq_scripts.c "$OBJS/modules/redisq/asynq.pb-c.c" \
+# the client and the scripts come from lib/ (the archives make builds)
+cc -O2 -std=gnu11 -D_GNU_SOURCE -Iinclude/looklook -Ilib/asynq -Ilib/redis \
+    -Ilib/time -I"$OBJS/lib/asynq" -o "$TMP/redisq_bench" bench/redisq_bench.c \
+    "$OBJS/libllasynq.a" "$OBJS/libllredis.a" "$OBJS/liblltime.a" \
     $(pkg-config --cflags --libs hiredis libprotobuf-c uuid libcrypto) -lpthread
 B=$TMP/redisq_bench
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lt_clock.h"
 #include "rq_client.h"
 
 
@@ -49,7 +50,7 @@ main(int argc, char **argv)
     }
 
     if (strcmp(argv[1], "enqueue") == 0) {
-        t0 = rq_now_ms();
+        t0 = lt_now_ms();
         if (strcmp(argv[4], "bulk") == 0) {
             if (rq_enqueue_many(&r, m, (size_t) n, out) != (size_t) n) {
                 fprintf(stderr, "bulk enqueue failed: %s\n", out[0].error);
@@ -63,7 +64,7 @@ main(int argc, char **argv)
                 }
             }
         }
-        t1 = rq_now_ms();
+        t1 = lt_now_ms();
         printf("%.0f\n", (double) n * 1000 / (double) (t1 - t0 ? t1 - t0 : 1));
         return 0;
     }
@@ -73,20 +74,20 @@ main(int argc, char **argv)
         long         v = 0;
 
         freeReplyObject(rq_redis_cmd(&r, "DEL asynq:{default}:paused"));
-        t0 = rq_now_ms();
+        t0 = lt_now_ms();
         while (v < n) {
             usleep(2000);
             rep = rq_redis_cmd(&r, "GET %s", argv[4]);
             v = rep && rep->type == REDIS_REPLY_STRING ? atol(rep->str) : 0;
             freeReplyObject(rep);
         }
-        t1 = rq_now_ms();
+        t1 = lt_now_ms();
         printf("%.0f\n", (double) n * 1000 / (double) (t1 - t0 ? t1 - t0 : 1));
         return 0;
     }
     arg = atol(argv[4]);
     if (strcmp(argv[1], "delayed") == 0) {
-        now = rq_now_ms() + 1000;
+        now = lt_now_ms() + 1000;
         for (i = 0; i < n; i++) {
             m[i].process_at_ms = now + random() % arg;
             snprintf(ids[i], sizeof(ids[i]), "d%lld_%ld",
@@ -100,7 +101,7 @@ main(int argc, char **argv)
         for (i = 0; i < n; i++) {
             usleep((useconds_t) arg * 1000);
             snprintf(ids[i], sizeof(ids[i]), "i%lld_%ld",
-                     (long long) rq_now_ms(), i);
+                     (long long) lt_now_ms(), i);
             m[i].id = ids[i];
             rq_enqueue(&r, &m[i], &out[i]);
         }

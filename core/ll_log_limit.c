@@ -12,11 +12,11 @@
 
 static pthread_mutex_t  limit_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Whole seconds since l->text was last written, at least 1. */
+/* Seconds since l->text was last written, to the nearest, at least 1. */
 static long long
 since_written(const ll_log_limit_t *l, int64_t now)
 {
-    int64_t  s = (now - l->logged_ms + 999) / 1000;
+    int64_t  s = (now - l->logged_ms + 500) / 1000;
 
     return s > 1 ? (long long) s : 1;
 }

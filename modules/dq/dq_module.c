@@ -20,7 +20,8 @@ static const ll_conf_field_t  dq_schema[] = {
                 "\"host:port\"; tube = \"name\"; }, ... )"),
     LL_SET_STR(dq_conf_t, redis, "redis", 0, "redis://127.0.0.1:6379/0",
                "the Redis of the de-duplication locks (go-queue's Redis): "
-               "redis://[user[:password]@]host[:port][/db]"),
+               "redis://host[:port][/db], user:password@ before the host if "
+               "needed"),
     LL_SET_BOOL(dq_conf_t, consume, "consume", 0, "true",
                 "serve the nodes' tubes (false: only produce)"),
     I("concurrency", "8", concurrency, 1, 1000,

@@ -21,9 +21,10 @@
     LL_SET_DURATION(rq_conf_t, m, key, 0, def, lo, hi, help)
 
 static const ll_conf_field_t  rq_schema[] = {
+    /* the hint holds no "://...@": masking (looklook -m, errors) would cut it */
     R_STR("redis", "redis://127.0.0.1:6379/0", redis,
-          "redis://[user[:password]@]host[:port][/db] or "
-          "unix:///path[?db=N]"),
+          "redis://host[:port][/db] (user:password@ before the host if "
+          "needed) or unix:///path[?db=N]"),
     R_STR("username", NULL, username, "ACL user name (overrides the URL's)"),
     R_STR("password", NULL, password, "password (overrides the URL's)"),
     R_INT("db", "-1", db, -1, 1000000,

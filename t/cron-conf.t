@@ -69,6 +69,9 @@ my @cases = (
       qr/missing required setting "spec"/ ],
     [ 'bad redis URL', [ qq{      { id = "a"; spec = "* * * * *"; task = "x"; }},
                          qq{redis = "http://x"; } ], qr/redis/ ],
+    [ 'a Redis Cluster', [ qq{      { id = "a"; spec = "* * * * *"; task = "x"; }},
+                           qq{redis = "redis-cluster://127.0.0.1:7000"; } ],
+      qr/cron needs one Redis \(or Sentinel\), not a cluster/ ],
 );
 
 for my $c (@cases) {

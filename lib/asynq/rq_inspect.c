@@ -146,7 +146,7 @@ rq_queue_info(rq_redis_t *r, const char *q, rq_queue_info_t *qi, char *err,
     rq_day_key(fday, sizeof(fday), k.failed, now_ms / 1000);
 
     rq_redis_get(r);
-#define RQ_Q(...)  (redisAppendCommand(r->c, __VA_ARGS__), n++)
+#define RQ_Q(...)  (rq_redis_appendf(r, __VA_ARGS__), n++)
     if (r->c == NULL) {
         return rq_ierr(err, errlen, r, NULL);
     }
@@ -222,9 +222,9 @@ rq_queue_history(rq_redis_t *r, const char *q, int n, rq_day_stats_t *out,
         /* the date is the key's tail */
         snprintf(out[i].date, sizeof(out[i].date), "%s",
                  key + strlen(key) - 10);
-        redisAppendCommand(r->c, "GET %s", key);
+        rq_redis_appendf(r, "GET %s", key);
         rq_day_key(key, sizeof(key), k.failed, t);
-        redisAppendCommand(r->c, "GET %s", key);
+        rq_redis_appendf(r, "GET %s", key);
     }
     for (i = 0; i < n; i++) {
         for (j = 0; j < 2; j++) {
@@ -276,8 +276,8 @@ static void
 rq_append_hmget(rq_redis_t *r, const rq_keys_t *k, const char *id,
     size_t idlen)
 {
-    redisAppendCommand(r->c, "HMGET %s%b msg state result " RQ_AT_FIELD,
-                       k->task_prefix, id, idlen);
+    rq_redis_appendf(r, "HMGET %s%b msg state result " RQ_AT_FIELD,
+                     k->task_prefix, id, idlen);
 }
 
 

@@ -9,12 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <openssl/sha.h>
 
 #include "lt_clock.h"
 #include "rq_redis.h"
-#include "rq_sentinel.h"
+#include "rq_redis_int.h"
 
 #define RQ_BACKOFF_MIN_MS  50
 #define RQ_BACKOFF_MAX_MS  2000
@@ -148,15 +149,15 @@ rq_parse_hostport(const char *url, const char *p, const char *end,
 }
 
 
-/* The sentinels "h:p,h:p" in p..end and "/master[/db]" at slash. */
+/* The nodes "h:p,h:p" in p..end (port dport when none) into rc->nodes. */
 static int
-rq_parse_sentinel(rq_redis_conf_t *rc, const char *url, const char *p,
-    const char *slash, char *err, size_t errlen)
+rq_parse_nodes(rq_redis_conf_t *rc, const char *url, const char *p,
+    const char *end, int dport, char *err, size_t errlen)
 {
-    const char  *comma, *name, *dbs;
+    const char  *comma;
     int          n, rv;
 
-    for (n = 1, comma = p; (comma = memchr(comma, ',', (size_t) (slash
+    for (n = 1, comma = p; (comma = memchr(comma, ',', (size_t) (end
          - comma))) != NULL; comma++)
     {
         n++;
@@ -166,14 +167,14 @@ rq_parse_sentinel(rq_redis_conf_t *rc, const char *url, const char *p,
         return -2;
     }
     while (rc->nnodes < n) {
-        comma = memchr(p, ',', (size_t) (slash - p));
-        comma = comma ? comma : slash;
+        comma = memchr(p, ',', (size_t) (end - p));
+        comma = comma ? comma : end;
         if (comma == p) {
-            snprintf(err, errlen, "redis url \"%s\": empty sentinel address",
+            snprintf(err, errlen, "redis url \"%s\": empty node address",
                      url);
             return -1;
         }
-        rc->nodes[rc->nnodes].port = 26379;
+        rc->nodes[rc->nnodes].port = dport;
         rv = rq_parse_hostport(url, p, comma, &rc->nodes[rc->nnodes].host,
                                &rc->nodes[rc->nnodes].port, err, errlen);
         rc->nnodes++;
@@ -182,7 +183,22 @@ rq_parse_sentinel(rq_redis_conf_t *rc, const char *url, const char *p,
         }
         p = comma + 1;
     }
+    return 0;
+}
 
+
+/* The sentinels "h:p,h:p" in p..end and "/master[/db]" at slash. */
+static int
+rq_parse_sentinel(rq_redis_conf_t *rc, const char *url, const char *p,
+    const char *slash, char *err, size_t errlen)
+{
+    const char  *name, *dbs;
+    int          rv;
+
+    rv = rq_parse_nodes(rc, url, p, slash, 26379, err, errlen);
+    if (rv != 0) {
+        return rv;
+    }
     name = *slash == '/' ? slash + 1 : slash;
     dbs = strchr(name, '/');
     dbs = dbs ? dbs : name + strlen(name);
@@ -253,13 +269,17 @@ rq_redis_conf_parse(rq_redis_conf_t *rc, const char *url, char *err,
     if (strncmp(url, "redis-sentinel://", 17) == 0) {
         rc->mode = RQ_REDIS_SENTINEL;
         p = url + 17;
+    } else if (strncmp(url, "redis-cluster://", 16) == 0) {
+        rc->mode = RQ_REDIS_CLUSTER;
+        p = url + 16;
     } else if (strncmp(url, "redis://", 8) == 0) {
         p = url + 8;
     } else {
         snprintf(err, errlen, "redis url \"%s\": expected redis://[user"
                  "[:password]@]host[:port][/db], unix:///path[?db=N] or "
                  "redis-sentinel://[:password@]host:port[,host:port...]"
-                 "/master_name[/db]", url);
+                 "/master_name[/db] or redis-cluster://[:password@]host:port"
+                 "[,host:port...]", url);
         return -1;
     }
 
@@ -275,8 +295,16 @@ rq_redis_conf_parse(rq_redis_conf_t *rc, const char *url, char *err,
         p = at + 1;
     }
 
+    if (rc->mode == RQ_REDIS_CLUSTER && *slash != '\0') {
+        snprintf(err, errlen, "redis url \"%s\": a cluster has no database "
+                 "number (expected redis-cluster://[:password@]host:port"
+                 "[,host:port...])", url);
+        goto fail;
+    }
     rv = rc->mode == RQ_REDIS_SENTINEL
          ? rq_parse_sentinel(rc, url, p, slash, err, errlen)
+         : rc->mode == RQ_REDIS_CLUSTER
+         ? rq_parse_nodes(rc, url, p, slash, 6379, err, errlen)
          : rq_parse_hostport(url, p, slash, &rc->host, &rc->port, err,
                              errlen);
     if (rv == -2) {
@@ -362,13 +390,15 @@ rq_redis_conf_text(const rq_redis_conf_t *rc, char *buf, size_t len)
 
     if (rc->path != NULL) {
         snprintf(buf, len, "unix:%s/%d", rc->path, rc->db);
-    } else if (rc->mode == RQ_REDIS_SENTINEL) {
-        n = (size_t) snprintf(buf, len, "sentinel:%s@", rc->master);
+    } else if (rc->mode != RQ_REDIS_DIRECT) {
+        n = rc->mode == RQ_REDIS_SENTINEL
+            ? (size_t) snprintf(buf, len, "sentinel:%s@", rc->master)
+            : (size_t) snprintf(buf, len, "cluster:");
         for (i = 0; i < rc->nnodes && n < len; i++) {
             n += (size_t) snprintf(buf + n, len - n, "%s%s:%d", i ? "," : "",
                                    rc->nodes[i].host, rc->nodes[i].port);
         }
-        if (n < len) {
+        if (n < len && rc->mode == RQ_REDIS_SENTINEL) {
             snprintf(buf + n, len - n, "/%d", rc->db);
         }
     } else {
@@ -399,15 +429,15 @@ rq_redis_tv(int64_t ms)
 
 /* Run a set-up command (AUTH, SELECT) on a fresh context; 0 or -1. */
 static int
-rq_setup_cmd(rq_redis_t *r, int argc, const char **argv)
+rq_setup_cmd(rq_redis_t *r, redisContext *c, int argc, const char **argv)
 {
     redisReply  *rep;
     int          rc = 0;
 
-    rep = redisCommandArgv(r->c, argc, argv, NULL);
+    rep = redisCommandArgv(c, argc, argv, NULL);
     if (rep == NULL) {
         snprintf(r->err, sizeof(r->err), "%s: %s", argv[0],
-                 r->c->errstr[0] ? r->c->errstr : "no reply");
+                 c->errstr[0] ? c->errstr : "no reply");
         return -1;
     }
     if (rep->type == REDIS_REPLY_ERROR) {
@@ -421,14 +451,99 @@ rq_setup_cmd(rq_redis_t *r, int argc, const char **argv)
 
 
 redisContext *
-rq_redis_get(rq_redis_t *r)
+rq_redis_open(rq_redis_t *r, const char *host, int port)
 {
     const rq_redis_conf_t  *rc = r->conf;
+    redisContext           *c;
+    const char             *argv[3];
     struct timeval          tv;
-    const char             *argv[3], *host = rc->host;
+
+    tv = rq_redis_tv(rc->connect_timeout_ms > 0 ? rc->connect_timeout_ms
+                                                : 2000);
+    c = rc->path ? redisConnectUnixWithTimeout(rc->path, tv)
+                 : redisConnectWithTimeout(host, port, tv);
+    if (c == NULL) {
+        snprintf(r->err, sizeof(r->err), "connect: out of memory");
+        return NULL;
+    }
+    if (c->err) {
+        snprintf(r->err, sizeof(r->err), "connect to %.80s:%d: %.60s",
+                 rc->path ? rc->path : host, rc->path ? 0 : port, c->errstr);
+        goto fail;
+    }
+    if (rc->cmd_timeout_ms > 0
+        && redisSetTimeout(c, rq_redis_tv(rc->cmd_timeout_ms)) != REDIS_OK)
+    {
+        snprintf(r->err, sizeof(r->err), "set timeout: %s", c->errstr);
+        goto fail;
+    }
+    if (rc->path == NULL) {
+        redisEnableKeepAlive(c);
+    }
+    if (rc->password != NULL) {
+        argv[0] = "AUTH";
+        argv[1] = rc->username ? rc->username : rc->password;
+        argv[2] = rc->password;
+        if (rq_setup_cmd(r, c, rc->username ? 3 : 2, argv) != 0) {
+            goto fail;
+        }
+    }
+    return c;
+
+fail:
+    redisFree(c);
+    return NULL;
+}
+
+
+/* Connect r->c to the one Redis (or the sentinels' master); 0 or -1. */
+static int
+rq_connect(rq_redis_t *r)
+{
+    const rq_redis_conf_t  *rc = r->conf;
+    const char             *argv[2], *host = rc->host;
     char                    db[16], found[256];
-    int64_t                 now;
     int                     port = rc->port;
+
+    if (rc->mode == RQ_REDIS_CLUSTER) {
+        return rq_cluster_get(r);
+    }
+    if (rc->mode == RQ_REDIS_SENTINEL) {
+        if (rq_sentinel_master(r, found, sizeof(found), &port) != 0) {
+            return -1;
+        }
+        host = found;
+    }
+    r->c = rq_redis_open(r, host, port);
+    if (r->c == NULL) {
+        return -1;
+    }
+    if (rc->mode == RQ_REDIS_SENTINEL
+        && rq_sentinel_check_role(r, host, port) != 0)
+    {
+        goto fail;
+    }
+    if (rc->db > 0) {
+        snprintf(db, sizeof(db), "%d", rc->db);
+        argv[0] = "SELECT";
+        argv[1] = db;
+        if (rq_setup_cmd(r, r->c, 2, argv) != 0) {
+            goto fail;
+        }
+    }
+    return 0;
+
+fail:
+    redisFree(r->c);
+    r->c = NULL;
+    return -1;
+}
+
+
+redisContext *
+rq_redis_get(rq_redis_t *r)
+{
+    int64_t  now;
 
     if (r->c != NULL) {
         return r->c;
@@ -441,70 +556,15 @@ rq_redis_get(rq_redis_t *r)
         }
         return NULL;
     }
-
-    if (rc->mode == RQ_REDIS_SENTINEL) {
-        if (rq_sentinel_master(r, found, sizeof(found), &port) != 0) {
-            goto fail;
-        }
-        host = found;
-    }
-    tv = rq_redis_tv(rc->connect_timeout_ms > 0 ? rc->connect_timeout_ms
-                                                : 2000);
-    r->c = rc->path ? redisConnectUnixWithTimeout(rc->path, tv)
-                    : redisConnectWithTimeout(host, port, tv);
-    if (r->c == NULL) {
-        snprintf(r->err, sizeof(r->err), "connect: out of memory");
-        goto fail;
-    }
-    if (r->c->err) {
-        snprintf(r->err, sizeof(r->err), "connect to %.80s:%d: %.60s",
-                 rc->path ? rc->path : host, rc->path ? 0 : port,
-                 r->c->errstr);
-        goto fail;
-    }
-    if (rc->cmd_timeout_ms > 0
-        && redisSetTimeout(r->c, rq_redis_tv(rc->cmd_timeout_ms)) != REDIS_OK)
-    {
-        snprintf(r->err, sizeof(r->err), "set timeout: %s", r->c->errstr);
-        goto fail;
-    }
-    if (rc->path == NULL) {
-        redisEnableKeepAlive(r->c);
-    }
-    if (rc->password != NULL) {
-        argv[0] = "AUTH";
-        argv[1] = rc->username ? rc->username : rc->password;
-        argv[2] = rc->password;
-        if (rq_setup_cmd(r, rc->username ? 3 : 2, argv) != 0) {
-            goto fail;
-        }
-    }
-    if (rc->mode == RQ_REDIS_SENTINEL
-        && rq_sentinel_check_role(r, host, port) != 0)
-    {
-        goto fail;
-    }
-    if (rc->db > 0) {
-        snprintf(db, sizeof(db), "%d", rc->db);
-        argv[0] = "SELECT";
-        argv[1] = db;
-        if (rq_setup_cmd(r, 2, argv) != 0) {
-            goto fail;
-        }
+    if (rq_connect(r) != 0) {
+        r->backoff_ms = rq_redis_backoff_next(r->backoff_ms);
+        r->retry_at_ms = now + r->backoff_ms;
+        return NULL;
     }
     r->backoff_ms = 0;
     r->connects++;
     r->err[0] = '\0';
     return r->c;
-
-fail:
-    if (r->c != NULL) {
-        redisFree(r->c);
-        r->c = NULL;
-    }
-    r->backoff_ms = rq_redis_backoff_next(r->backoff_ms);
-    r->retry_at_ms = now + r->backoff_ms;
-    return NULL;
 }
 
 
@@ -570,14 +630,18 @@ rq_redis_ping_until(const rq_redis_conf_t *conf, int64_t until_ms,
 void
 rq_redis_drop(rq_redis_t *r, const char *why)
 {
-    if (r->c != NULL) {
+    if (r->c != NULL || (why != NULL && r->cl != NULL)) {
         if (why == NULL) {
             why = r->c->errstr[0] ? r->c->errstr : "connection lost";
         }
         snprintf(r->err, sizeof(r->err), "redis: %s", why);
-        redisFree(r->c);
-        r->c = NULL;
     }
+    if (r->cl != NULL) {
+        rq_cluster_drop(r);     /* every node's connection */
+    } else if (r->c != NULL) {
+        redisFree(r->c);
+    }
+    r->c = NULL;
     /* the first reconnect is immediate; rq_redis_get backs off after that */
     r->retry_at_ms = 0;
 }
@@ -589,10 +653,12 @@ rq_redis_close(rq_redis_t *r)
     if (r == NULL) {
         return;
     }
-    if (r->c != NULL) {
+    if (r->cl != NULL) {
+        rq_cluster_free(r);
+    } else if (r->c != NULL) {
         redisFree(r->c);
-        r->c = NULL;
     }
+    r->c = NULL;
 }
 
 
@@ -606,37 +672,44 @@ rq_redis_set_timeout(rq_redis_t *r, int64_t ms)
 }
 
 
-/* A NULL reply from hiredis: the context is unusable from now on. */
-static redisReply *
-rq_no_reply(rq_redis_t *r)
-{
-    rq_redis_drop(r, NULL);
-    return NULL;
-}
-
-
 /*
- * With sentinels, a server that is no longer a writable master (demoted:
- * READONLY; a replica cut off: MASTERDOWN; one still loading its data:
- * LOADING) is no answer: drop it so the next call asks the sentinels again.
- * A replica never ran a write of the command, so it can be sent again.
+ * A reply read on c, checked.  NULL (no reply) makes every connection of
+ * r unusable.  With sentinels, a server that is no longer a writable
+ * master (demoted: READONLY; a replica cut off: MASTERDOWN; one still
+ * loading its data: LOADING) is no answer: it is dropped so the next call
+ * asks the sentinels again; a replica never ran a write of the command, so
+ * it can be sent again.  In a cluster, a redirection met in a pipeline,
+ * and a cluster not serving (CLUSTERDOWN, TRYAGAIN during a slot's
+ * migration), are no answer either, and the slot map is loaded again.
  */
 static redisReply *
-rq_checked(rq_redis_t *r, redisReply *rep)
+rq_checked(rq_redis_t *r, redisContext *c, redisReply *rep)
 {
     char  why[96];
+    int   moved;
 
     if (rep == NULL) {
-        return rq_no_reply(r);
+        rq_redis_drop(r, c != NULL && c->errstr[0] ? c->errstr
+                                                   : "connection lost");
+        return NULL;
     }
-    if (r->conf->mode == RQ_REDIS_SENTINEL
-        && (rq_redis_is_error(rep, "READONLY")
-            || rq_redis_is_error(rep, "LOADING")
-            || rq_redis_is_error(rep, "MASTERDOWN")))
-    {
-        snprintf(why, sizeof(why), "not the master: %.*s",
+    moved = r->conf->mode == RQ_REDIS_SENTINEL
+            ? rq_redis_is_error(rep, "READONLY")
+              || rq_redis_is_error(rep, "LOADING")
+              || rq_redis_is_error(rep, "MASTERDOWN")
+            : r->conf->mode == RQ_REDIS_CLUSTER
+            ? rq_redis_is_error(rep, "MOVED ") || rq_redis_is_error(rep, "ASK ")
+              || rq_redis_is_error(rep, "CLUSTERDOWN")
+              || rq_redis_is_error(rep, "TRYAGAIN")
+              || rq_redis_is_error(rep, "LOADING")
+            : 0;
+    if (moved) {
+        snprintf(why, sizeof(why), "%s: %.*s",
+                 r->conf->mode == RQ_REDIS_SENTINEL ? "not the master"
+                                                    : "cluster",
                  (int) (rep->len < 64 ? rep->len : 64), rep->str);
         freeReplyObject(rep);
+        rq_cluster_stale(r);
         rq_redis_drop(r, why);
         return NULL;
     }
@@ -644,19 +717,135 @@ rq_checked(rq_redis_t *r, redisReply *rep)
 }
 
 
+/* Argument i (0-based) of the formatted command cmd[0..len), or NULL. */
+static const char *
+rq_cmd_arg(const char *cmd, size_t len, int i, size_t *alen)
+{
+    const char  *p = cmd, *end = cmd + len;
+    char        *num;
+    long         n;
+
+    p = memchr(p, '\n', len);              /* past "*N\r\n" */
+    while (p != NULL && ++p < end && *p == '$') {
+        n = strtol(p + 1, &num, 10);
+        if (n < 0 || num + 2 + n > end) {
+            return NULL;
+        }
+        if (i-- == 0) {
+            *alen = (size_t) n;
+            return num + 2;
+        }
+        p = num + 2 + n + 1;                /* at the "\n" after the data */
+    }
+    return NULL;
+}
+
+
+/*
+ * The key a cluster routes the formatted command by: the first key of
+ * EVAL/EVALSHA, else the first argument, unless the command takes no key
+ * (then it goes to the node of the previous one: MULTI ... EXEC stay
+ * together).  1 with the key, 0 for none.
+ */
+static int
+rq_cmd_key(const char *cmd, size_t len, const char **key, size_t *klen)
+{
+    static const char  *keyless[] = { "MULTI", "EXEC", "DISCARD", "PING",
+        "INFO", "SCRIPT", "SUBSCRIBE", "PSUBSCRIBE", "UNSUBSCRIBE",
+        "PUBLISH", "CLUSTER", "TIME", "ECHO", "CLIENT", "CONFIG", "ROLE",
+        "DBSIZE", "KEYS", "SCAN", "FLUSHDB", "FLUSHALL", "WAIT", NULL };
+    const char         *name, *nk;
+    size_t              nlen, nklen;
+    int                 i;
+
+    name = rq_cmd_arg(cmd, len, 0, &nlen);
+    if (name == NULL) {
+        return 0;
+    }
+    for (i = 0; keyless[i] != NULL; i++) {
+        if (strlen(keyless[i]) == nlen && strncasecmp(name, keyless[i], nlen)
+            == 0)
+        {
+            return 0;
+        }
+    }
+    if ((nlen == 4 && strncasecmp(name, "EVAL", 4) == 0)
+        || (nlen == 7 && strncasecmp(name, "EVALSHA", 7) == 0))
+    {
+        nk = rq_cmd_arg(cmd, len, 2, &nklen);
+        if (nk == NULL || nklen == 0 || *nk == '0') {
+            return 0;
+        }
+        *key = rq_cmd_arg(cmd, len, 3, klen);
+    } else {
+        *key = rq_cmd_arg(cmd, len, 1, klen);
+    }
+    return *key != NULL;
+}
+
+
+/* Send one formatted command and wait for its reply, following a
+ * cluster's redirections (at most 5). */
+static redisReply *
+rq_roundtrip(rq_redis_t *r, char *cmd, int len)
+{
+    const char  *key = NULL;
+    redisReply  *rep;
+    void        *v;
+    size_t       klen = 0;
+    int          hops, ask = 0, routed;
+
+    if (len < 0) {
+        snprintf(r->err, sizeof(r->err), "out of memory");
+        return NULL;
+    }
+    routed = r->conf->mode == RQ_REDIS_CLUSTER
+             && rq_cmd_key(cmd, (size_t) len, &key, &klen);
+    for (hops = 0; ; hops++) {
+        if (routed && !ask) {
+            rq_cluster_route(r, key, klen);
+        }
+        if (rq_redis_get(r) == NULL) {
+            rep = NULL;
+            break;
+        }
+        if (ask) {
+            rep = redisCommand(r->c, "ASKING");
+            if (rep == NULL) {
+                rep = rq_checked(r, r->c, NULL);
+                break;
+            }
+            freeReplyObject(rep);
+        }
+        v = NULL;
+        if (redisAppendFormattedCommand(r->c, cmd, (size_t) len) != REDIS_OK
+            || redisGetReply(r->c, &v) != REDIS_OK)
+        {
+            v = NULL;
+        }
+        rep = v;
+        if (rep == NULL || hops >= 5 || !rq_cluster_redirect(r, rep, &ask)) {
+            rep = rq_checked(r, r->c, rep);
+            break;
+        }
+        freeReplyObject(rep);
+    }
+    redisFreeCommand(cmd);
+    return rep;
+}
+
+
 redisReply *
 rq_redis_cmd(rq_redis_t *r, const char *fmt, ...)
 {
-    redisReply  *rep;
-    va_list      ap;
+    va_list   ap;
+    char     *cmd = NULL;
+    int       n;
 
-    if (rq_redis_get(r) == NULL) {
-        return NULL;
-    }
     va_start(ap, fmt);
-    rep = redisvCommand(r->c, fmt, ap);
+    n = redisvFormatCommand(&cmd, fmt, ap);
     va_end(ap);
-    return rq_checked(r, rep);
+    return rq_roundtrip(r, cmd, n);
 }
 
 
@@ -664,13 +853,10 @@ redisReply *
 rq_redis_cmdargv(rq_redis_t *r, int argc, const char **argv,
     const size_t *argvlen)
 {
-    redisReply  *rep;
+    char  *cmd = NULL;
 
-    if (rq_redis_get(r) == NULL) {
-        return NULL;
-    }
-    rep = redisCommandArgv(r->c, argc, argv, argvlen);
-    return rq_checked(r, rep);
+    return rq_roundtrip(r, cmd,
+                        redisFormatCommandArgv(&cmd, argc, argv, argvlen));
 }
 
 
@@ -759,18 +945,66 @@ rq_redis_eval(rq_redis_t *r, rq_script_t *s, int nkeys, int argc,
 }
 
 
+/* Queue one formatted command on the connection its key routes it to. */
+static int
+rq_queue(rq_redis_t *r, char *cmd, int len)
+{
+    const char  *key;
+    size_t       klen;
+    int          rc = -1;
+
+    if (len < 0) {
+        snprintf(r->err, sizeof(r->err), "out of memory");
+        return -1;
+    }
+    if (r->conf->mode == RQ_REDIS_CLUSTER
+        && rq_cmd_key(cmd, (size_t) len, &key, &klen))
+    {
+        rq_cluster_route(r, key, klen);
+    }
+    if (rq_redis_get(r) != NULL) {
+        rc = redisAppendFormattedCommand(r->c, cmd, (size_t) len) == REDIS_OK
+             && (r->cl == NULL || rq_cluster_push(r) == 0) ? 0 : -1;
+        if (rc != 0) {
+            snprintf(r->err, sizeof(r->err), "out of memory");
+        }
+    }
+    redisFreeCommand(cmd);
+    return rc;
+}
+
+
 int
 rq_redis_append(rq_redis_t *r, int argc, const char **argv,
     const size_t *argvlen)
 {
-    if (rq_redis_get(r) == NULL) {
-        return -1;
+    char  *cmd = NULL;
+
+    return rq_queue(r, cmd, redisFormatCommandArgv(&cmd, argc, argv,
+                                                   argvlen));
+}
+
+
+int
+rq_redis_appendf(rq_redis_t *r, const char *fmt, ...)
+{
+    va_list   ap;
+    char     *cmd = NULL;
+    int       n;
+
+    va_start(ap, fmt);
+    n = redisvFormatCommand(&cmd, fmt, ap);
+    va_end(ap);
+    return rq_queue(r, cmd, n);
+}
+
+
+void
+rq_redis_route(rq_redis_t *r, const char *key)
+{
+    if (r->conf->mode == RQ_REDIS_CLUSTER) {
+        rq_cluster_route(r, key, strlen(key));
     }
-    if (redisAppendCommandArgv(r->c, argc, argv, argvlen) != REDIS_OK) {
-        snprintf(r->err, sizeof(r->err), "out of memory");
-        return -1;
-    }
-    return 0;
 }
 
 
@@ -798,15 +1032,16 @@ rq_redis_append_eval(rq_redis_t *r, rq_script_t *s, int nkeys, int argc,
 redisReply *
 rq_redis_reply(rq_redis_t *r)
 {
-    void  *rep = NULL;
+    redisContext  *c = r->cl != NULL ? rq_cluster_pop(r) : r->c;
+    void          *rep = NULL;
 
-    if (r->c == NULL) {
+    if (c == NULL) {
         return NULL;
     }
-    if (redisGetReply(r->c, &rep) != REDIS_OK) {
+    if (redisGetReply(c, &rep) != REDIS_OK) {
         rep = NULL;
     }
-    return rq_checked(r, rep);
+    return rq_checked(r, c, rep);
 }
 
 

@@ -37,9 +37,13 @@
 /* How the Redis to talk to is found. */
 typedef enum {
     RQ_REDIS_DIRECT = 0,                /* redis:// or unix:// */
-    RQ_REDIS_SENTINEL                   /* redis-sentinel://: the master the
+    RQ_REDIS_SENTINEL,                  /* redis-sentinel://: the master the
                                          * sentinels name */
+    RQ_REDIS_CLUSTER                    /* redis-cluster://: each key to the
+                                         * node serving its slot */
 } rq_redis_mode_e;
+
+typedef struct rq_cluster_s  rq_cluster_t;     /* rq_cluster.c */
 
 typedef struct {
     char           *host;
@@ -58,13 +62,18 @@ typedef struct {
     int64_t         cmd_timeout_ms;     /* read/write timeout, default 5000;
                                          * 0 = block forever */
     char           *master;             /* sentinel: the master's name */
-    rq_redis_node_t *nodes;             /* sentinel: the sentinels */
+    rq_redis_node_t *nodes;             /* sentinel: the sentinels; cluster:
+                                         * the nodes to load the map from */
     int             nnodes;
 } rq_redis_conf_t;
 
 typedef struct {
     const rq_redis_conf_t  *conf;
-    redisContext           *c;          /* NULL while disconnected */
+    redisContext           *c;          /* NULL while disconnected; in a
+                                         * cluster the connection to the
+                                         * node last routed to (owned by
+                                         * cl) */
+    rq_cluster_t           *cl;         /* cluster: slot map, connections */
     int64_t                 retry_at_ms;/* no reconnect before this */
     int64_t                 backoff_ms; /* next back-off, 0 after success */
     unsigned                connects;   /* successful connects so far */
@@ -90,7 +99,8 @@ typedef struct {
  * %XX escapes in user and password), "unix:///path/redis.sock[?db=N]" or
  * "redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/master
  * [/db]" (sentinel port 26379 by default; the password is the master's,
- * the sentinels get no AUTH) into rc (zeroed first; strings malloc'ed,
+ * the sentinels get no AUTH) or "redis-cluster://[[user]:password@]host
+ * [:port][,host[:port]...]" (nodes to load the slot map from) into rc (zeroed first; strings malloc'ed,
  * freed by rq_redis_conf_free).  NULL or "" means redis://127.0.0.1:6379/0.
  * "rediss://" is refused (hiredis 0.14 has no TLS).  Returns 0, or -1 with
  * a one-line reason in err.  @locality any thread
@@ -106,8 +116,8 @@ int rq_redis_conf_set(rq_redis_conf_t *rc, const char *username,
 /* Free what rq_redis_conf_parse allocated; NULL-safe.  @locality any */
 void rq_redis_conf_free(rq_redis_conf_t *rc);
 
-/* "host:port/db", "unix:path/db" or "sentinel:master@host:port,.../db"
- * for log lines (no password), into buf.  @locality any thread */
+/* "host:port/db", "unix:path/db", "sentinel:master@host:port,.../db" or
+ * "cluster:host:port,..." for log lines (no password), into buf.  @locality any thread */
 const char *rq_redis_conf_text(const rq_redis_conf_t *rc, char *buf,
     size_t len);
 
@@ -122,9 +132,22 @@ void rq_redis_init(rq_redis_t *r, const rq_redis_conf_t *conf);
  * master's address and checks that it answers ROLE as master; a READONLY,
  * LOADING or MASTERDOWN error reply then counts as no answer (NULL from the
  * calls below, connection dropped), so the next call finds the master
- * again.  @locality r's thread
+ * again.  In a cluster, the slot map is loaded (CLUSTER SLOTS) when
+ * unknown, and the context is that of the node the last command or
+ * rq_redis_route went to; the calls below send each command to the node
+ * of its key's slot (the first key of EVAL/EVALSHA, else the first
+ * argument; a command without key, as MULTI and EXEC, goes where the one
+ * before went) and follow MOVED and ASK.  @locality r's thread
  */
 redisContext *rq_redis_get(rq_redis_t *r);
+
+/* In a cluster, make the node of key's slot the one key-less commands
+ * (MULTI, EXEC) go to; nothing otherwise.  @locality r's thread */
+void rq_redis_route(rq_redis_t *r, const char *key);
+
+/* The cluster slot of key: CRC16 of its hash tag ("{...}", when not
+ * empty) or of the whole key, mod 16384.  @locality any thread */
+unsigned rq_redis_key_slot(const char *key, size_t len);
 
 /* The back-off after one of ms: 50 ms, doubling up to 2 s.  For loops
  * that retry after an error reply, as rq_redis_get does for connects.
@@ -171,9 +194,11 @@ redisReply *rq_redis_eval(rq_redis_t *r, rq_script_t *s, int nkeys, int argc,
     const char **argv, const size_t *argvlen);
 
 /*
- * Pipelining: queue EVALSHA of s without waiting (returns 0, or -1 with
- * r->err when not connected or out of memory), then read each reply in
- * order with rq_redis_reply.  A NOSCRIPT error reply can come back; then
+ * Pipelining: queue EVALSHA of s, or a command (argv or hiredis format),
+ * without waiting (returns 0, or -1 with r->err when not connected or out
+ * of memory), then read each reply in order with rq_redis_reply (in a
+ * cluster, from the node each went to; a redirection there is no answer,
+ * NULL, and the slot map is loaded again).  A NOSCRIPT error reply can come back; then
  * run that call again with rq_redis_eval after reading all replies (or call
  * rq_redis_load first, once per connection, to make that practically
  * impossible).  @locality r's thread
@@ -182,6 +207,7 @@ int rq_redis_append_eval(rq_redis_t *r, rq_script_t *s, int nkeys, int argc,
     const char **argv, const size_t *argvlen);
 int rq_redis_append(rq_redis_t *r, int argc, const char **argv,
     const size_t *argvlen);
+int rq_redis_appendf(rq_redis_t *r, const char *fmt, ...);
 redisReply *rq_redis_reply(rq_redis_t *r);
 
 /* SCRIPT LOAD s on the current connection.  0 or -1.  @locality r's */

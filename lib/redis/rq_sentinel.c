@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rq_sentinel.h"
+#include "rq_redis_int.h"
 
 /* One sentinel's answer: 1 with the address, 0 with why in r->err. */
 static int

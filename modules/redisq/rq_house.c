@@ -162,22 +162,24 @@ rq_heartbeat(rq_server_t *s, rq_redis_t *r, unsigned gen)
     }
     pthread_mutex_unlock(&s->lock);
 
-    redisAppendCommand(r->c, "ZADD asynq:servers %s %s", exp_s,
-                       s->servers_key);
-    redisAppendCommand(r->c, "ZADD asynq:workers %s %s", exp_s,
-                       s->workers_key);
-    redisAppendCommand(r->c, "MULTI");
-    redisAppendCommand(r->c, "SETEX %s %d %b", s->servers_key, RQ_INFO_TTL_S,
-                       info, infolen);
-    redisAppendCommand(r->c, "DEL %s", s->workers_key);
+    rq_redis_appendf(r, "ZADD asynq:servers %s %s", exp_s,
+                     s->servers_key);
+    rq_redis_appendf(r, "ZADD asynq:workers %s %s", exp_s,
+                     s->workers_key);
+    /* MULTI goes where the keys after it are (one slot in a cluster) */
+    rq_redis_route(r, s->servers_key);
+    rq_redis_appendf(r, "MULTI");
+    rq_redis_appendf(r, "SETEX %s %d %b", s->servers_key, RQ_INFO_TTL_S,
+                     info, infolen);
+    rq_redis_appendf(r, "DEL %s", s->workers_key);
     cmds = 5;
     if (n > 2) {
-        redisAppendCommandArgv(r->c, (int) n, argv, argl);
-        redisAppendCommand(r->c, "EXPIRE %s %d", s->workers_key,
-                           RQ_INFO_TTL_S);
+        rq_redis_append(r, (int) n, argv, argl);
+        rq_redis_appendf(r, "EXPIRE %s %d", s->workers_key,
+                         RQ_INFO_TTL_S);
         cmds += 2;
     }
-    redisAppendCommand(r->c, "EXEC");
+    rq_redis_appendf(r, "EXEC");
     cmds++;
 
     /* lease extension, one ZADD XX per queue, and the same scores in this
@@ -197,10 +199,10 @@ rq_heartbeat(rq_server_t *s, rq_redis_t *r, unsigned gen)
             }
         }
         if (any) {
-            redisAppendCommandArgv(r->c, (int) n, argv, argl);
+            rq_redis_append(r, (int) n, argv, argl);
             argv[1] = s->queues[q].held;
             argl[1] = strlen(argv[1]);
-            redisAppendCommandArgv(r->c, (int) n, argv, argl);
+            rq_redis_append(r, (int) n, argv, argl);
             cmds += 2;
         }
     }
@@ -253,9 +255,9 @@ rq_house_clear(rq_server_t *s, rq_redis_t *r)
     if (rq_redis_get(r) == NULL) {
         return;
     }
-    redisAppendCommand(r->c, "ZREM asynq:servers %s", s->servers_key);
-    redisAppendCommand(r->c, "ZREM asynq:workers %s", s->workers_key);
-    redisAppendCommand(r->c, "DEL %s %s", s->servers_key, s->workers_key);
+    rq_redis_appendf(r, "ZREM asynq:servers %s", s->servers_key);
+    rq_redis_appendf(r, "ZREM asynq:workers %s", s->workers_key);
+    rq_redis_appendf(r, "DEL %s %s", s->servers_key, s->workers_key);
     n = 3 + rq_owner_clear_append(s, r);
     for (i = 0; i < n; i++) {
         rep = rq_redis_reply(r);

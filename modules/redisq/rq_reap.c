@@ -84,8 +84,8 @@ rq_owner_append(rq_server_t *s, rq_redis_t *r, int64_t now_ms)
              s->machine[0] ? s->machine : "-", (int) getpid(),
              (long long) (now_ms / 1000));
     for (i = 0; i < s->nqueues; i++) {
-        redisAppendCommand(r->c, "HSET %s %s %s", s->queues[i].owners,
-                           s->server_id, val);
+        rq_redis_appendf(r, "HSET %s %s %s", s->queues[i].owners,
+                         s->server_id, val);
     }
     return s->nqueues;
 }
@@ -99,9 +99,9 @@ rq_owner_clear_append(rq_server_t *s, rq_redis_t *r)
     int  i;
 
     for (i = 0; i < s->nqueues; i++) {
-        redisAppendCommand(r->c, "HDEL %s %s", s->queues[i].owners,
-                           s->server_id);
-        redisAppendCommand(r->c, "DEL %s", s->queues[i].held);
+        rq_redis_appendf(r, "HDEL %s %s", s->queues[i].owners,
+                         s->server_id);
+        rq_redis_appendf(r, "DEL %s", s->queues[i].held);
     }
     return 2 * s->nqueues;
 }

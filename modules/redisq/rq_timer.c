@@ -137,10 +137,10 @@ rq_timer_main(void *arg)
 
         /* the earliest second still waiting in each zset */
         for (i = 0; i < s->nqueues && !failed; i++) {
-            redisAppendCommand(r.c, "ZRANGE %s 0 0 WITHSCORES",
-                               s->queues[i].k.scheduled);
-            redisAppendCommand(r.c, "ZRANGE %s 0 0 WITHSCORES",
-                               s->queues[i].k.retry);
+            rq_redis_appendf(&r, "ZRANGE %s 0 0 WITHSCORES",
+                             s->queues[i].k.scheduled);
+            rq_redis_appendf(&r, "ZRANGE %s 0 0 WITHSCORES",
+                             s->queues[i].k.retry);
         }
         for (i = 0; i < 2 * s->nqueues && !failed; i++) {
             rep = rq_redis_reply(&r);

@@ -236,6 +236,7 @@ cli_queue_ids(rq_redis_t *r, const rq_keys_t *k, cli_id_t **ids, size_t *n)
         cli_error("out of memory");
         return -1;
     }
+    rq_redis_route(r, k->task_prefix);     /* a cluster: the queue's node */
     do {
         rep = rq_redis_cmd(r, "SCAN %s MATCH %s COUNT 1000", cursor, glob);
         if (rep == NULL || rep->type != REDIS_REPLY_ARRAY
@@ -315,8 +316,8 @@ cli_check_batch(rq_redis_t *r, const rq_keys_t *k, cli_id_t *ids, size_t n,
 
     /* the msgs first: decoding is C's job (protobuf) */
     for (i = 0; i < n; i++) {
-        redisAppendCommand(r->c, "HGET %s%b msg", k->task_prefix, ids[i].id,
-                           ids[i].len);
+        rq_redis_appendf(r, "HGET %s%b msg", k->task_prefix, ids[i].id,
+                         ids[i].len);
     }
     for (i = 0; i < n; i++) {
         msgs[i] = rq_redis_reply(r);
@@ -367,6 +368,7 @@ cli_check_batch(rq_redis_t *r, const rq_keys_t *k, cli_id_t *ids, size_t n,
         argl[4] = standin[i] ? slen[i] : 0;
         argv[5] = msgs[i]->type == REDIS_REPLY_STRING ? msgs[i]->str : "";
         argl[5] = msgs[i]->type == REDIS_REPLY_STRING ? msgs[i]->len : 0;
+        rq_redis_route(r, prefix);  /* keys from ARGV: the queue's node */
         rep = rq_redis_eval(r, &cli_s_check, 0, 6, argv, argl);
         if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
             cli_error("queue \"%s\": task %s: %s", k->name, ids[i].id,

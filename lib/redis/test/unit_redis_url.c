@@ -1,6 +1,7 @@
 /*
  * Unit tests of lib/redis's URL parser: redis://, unix:// and
- * redis-sentinel:// (sentinel list, master name, db, password), what each
+ * redis-sentinel:// (sentinel list, master name, db, password) and
+ * redis-cluster:// (nodes, password, no db), what each
  * refuses, and the text log lines show for each (no password).
  */
 #include <stdio.h>
@@ -54,6 +55,8 @@ main(void)
          "sentinel:mymaster@127.0.0.1:26379,::1:26379,h3:26381/0", "s3cret");
     good("redis-sentinel://h1/m/5", "sentinel:m@h1:26379/5", NULL);
     good("redis-sentinel://pw@h1:1/m", "sentinel:m@h1:1/0", "pw");
+    good("redis-cluster://:pw@127.0.0.1:7000,h2", "cluster:127.0.0.1:7000,h2:6379",
+         "pw");
 
     CHECK(rq_redis_conf_parse(&rc, "redis-sentinel://u:pw@a:1,b:2/mm/1",
                               err, sizeof(err)) == 0
@@ -67,10 +70,12 @@ main(void)
     bad("redis-sentinel://h1:26379", "master_name");
     bad("redis-sentinel://h1:26379/", "master_name");
     bad("redis-sentinel://h1:26379//0", "master_name");
-    bad("redis-sentinel://h1,,h2/m", "empty sentinel address");
+    bad("redis-sentinel://h1,,h2/m", "empty node address");
     bad("redis-sentinel://h1:0/m", "bad port");
     bad("redis-sentinel://h1/m/x", "bad database number");
     bad("redis://h:99999/0", "bad port");
+    bad("redis-cluster://h:7000/0", "a cluster has no database number");
+    bad("redis-cluster://h:7000,", "empty node address");
     bad("http://h", "expected redis://");
     return UNIT_DONE();
 }

@@ -204,8 +204,7 @@ rq_parse_sentinel(rq_redis_conf_t *rc, const char *url, const char *p,
     dbs = dbs ? dbs : name + strlen(name);
     if (dbs == name) {
         snprintf(err, errlen, "redis url \"%s\": expected redis-sentinel://"
-                 "[:password@]host:port[,host:port...]/master_name[/db]",
-                 url);
+                 "host:port[,host:port...]/master_name[/db]", url);
         return -1;
     }
     rc->master = rq_unescape(name, (size_t) (dbs - name));
@@ -275,11 +274,12 @@ rq_redis_conf_parse(rq_redis_conf_t *rc, const char *url, char *err,
     } else if (strncmp(url, "redis://", 8) == 0) {
         p = url + 8;
     } else {
-        snprintf(err, errlen, "redis url \"%s\": expected redis://[user"
-                 "[:password]@]host[:port][/db], unix:///path[?db=N] or "
-                 "redis-sentinel://[:password@]host:port[,host:port...]"
-                 "/master_name[/db] or redis-cluster://[:password@]host:port"
-                 "[,host:port...]", url);
+        /* no "://...@" in the hint: the password masking would cut it */
+        snprintf(err, errlen, "redis url \"%s\": expected redis://host"
+                 "[:port][/db], unix:///path[?db=N], redis-sentinel://"
+                 "host:port[,host:port...]/master_name[/db] or "
+                 "redis-cluster://host:port[,host:port...] (user:password@ "
+                 "before the host(s) if needed)", url);
         return -1;
     }
 
@@ -297,7 +297,7 @@ rq_redis_conf_parse(rq_redis_conf_t *rc, const char *url, char *err,
 
     if (rc->mode == RQ_REDIS_CLUSTER && *slash != '\0') {
         snprintf(err, errlen, "redis url \"%s\": a cluster has no database "
-                 "number (expected redis-cluster://[:password@]host:port"
+                 "number (expected redis-cluster://host:port"
                  "[,host:port...])", url);
         goto fail;
     }

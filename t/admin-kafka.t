@@ -71,8 +71,13 @@ $k->produce('lag', { value => 'retry-delay:5000', partition => 0 },
 is($prom->wait_value(sprintf($lag, 0), sub { $_[0] == 21 }, 15), 21,
    'partition 0: lag = high watermark - committed = 21');
 is($prom->value(sprintf($lag, 1)), 0, 'partition 1: still 0');
-like(metrics_checked(), qr/^looklook_kafka_consumer_lag\{name="kafka",topic="lag",partition="0"\} 21$/m,
+my $mt = metrics_checked();
+like($mt, qr/^looklook_kafka_consumer_lag\{name="kafka",topic="lag",partition="0"\} 21$/m,
      '/metrics: the lag');
+like($mt, qr/^looklook_kafka_high_watermark\{name="kafka",topic="lag",partition="0"\} 31$/m,
+     '/metrics: its high watermark');
+like($mt, qr/^looklook_kafka_committed_offset\{name="kafka",topic="lag",partition="0"\} 10$/m,
+     '/metrics: its committed offset');
 is($prom->wait_value('looklook_kafka_partition_paused{name="kafka",topic="lag",partition="0"}',
                      sub { $_[0] == 1 }, 10), 1,
    'partition 0 paused: its backlog is full');

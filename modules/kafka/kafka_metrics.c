@@ -128,6 +128,20 @@ lags(kq_t *kq, const cJSON *stats)
             }
             hi = num(pa, "hi_offset");
             committed = num(pa, "committed_offset");
+            if (hi >= 0) {
+                ll_metric_set(part_series(kq, "looklook_kafka_high_watermark",
+                                          "The partition's high watermark "
+                                          "(offset of its next record).",
+                                          t->string, partition),
+                              (double) hi);
+            }
+            if (committed >= 0) {
+                ll_metric_set(part_series(kq, "looklook_kafka_committed_offset",
+                                          "The group's committed offset in "
+                                          "the partition.",
+                                          t->string, partition),
+                              (double) committed);
+            }
             lag = hi >= 0 && committed >= 0 ? hi - committed
                                             : num(pa, "consumer_lag");
             if (lag < 0) {

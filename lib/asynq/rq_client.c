@@ -10,11 +10,14 @@
 #include "rq_client.h"
 #include "rq_scripts.h"
 
+/* tasks per rq_s_enqueue_batch call, so that one call keeps Redis busy
+ * for about a millisecond at most */
 #define RQ_CHUNK  512
 
 /* One prepared enqueue: the script, its keys and arguments. */
 typedef struct {
     rq_script_t    *script;
+    const char     *kind;           /* its rq_s_enqueue_batch kind */
     int             argc;
     int             nkeys;
     const char     *argv[8];
@@ -189,23 +192,27 @@ rq_enq_prepare(rq_enq_t *e, const ll_msg_t *m, int64_t now_ms,
 #define RQ_S(s)     RQ_A(s, strlen(s))
     if (!scheduled && !unique) {
         e->script = &rq_s_enqueue;
+        e->kind = "e";
         e->nkeys = 2;
         RQ_S(e->hash); RQ_S(e->cont);
         RQ_A((char *) e->msg, e->msglen); RQ_S(out->id); RQ_S(e->now);
     } else if (!scheduled) {
         e->script = &rq_s_enqueue_unique;
+        e->kind = "u";
         e->nkeys = 3;
         RQ_S(e->lock); RQ_S(e->hash); RQ_S(e->cont);
         RQ_S(out->id); RQ_S(e->ttl); RQ_A((char *) e->msg, e->msglen);
         RQ_S(e->now);
     } else if (!unique) {
         e->script = &rq_s_schedule;
+        e->kind = "s";
         e->nkeys = 2;
         RQ_S(e->hash); RQ_S(e->cont);
         RQ_A((char *) e->msg, e->msglen); RQ_S(e->score); RQ_S(out->id);
         RQ_S(e->at);
     } else {
         e->script = &rq_s_schedule_unique;
+        e->kind = "S";
         e->nkeys = 3;
         RQ_S(e->lock); RQ_S(e->hash); RQ_S(e->cont);
         RQ_S(out->id); RQ_S(e->ttl); RQ_S(e->score);
@@ -325,85 +332,155 @@ rq_enqueue(rq_redis_t *r, const ll_msg_t *m, rq_enq_out_t *out)
 }
 
 
+/* The rq_s_enqueue_batch keys and arguments for the prepared tasks of
+ * e[0..n) (those with ready[i], all of one queue, whose keys k gets) into
+ * argv/len; returns their count. */
+static int
+rq_batch_argv(const rq_enq_t *e, const int *ready, size_t n,
+    const rq_enq_out_t *out, rq_keys_t *k, const char **argv, size_t *len)
+{
+    size_t  i;
+    int     c = 0;
+
+#define RQ_A(s, l)  (argv[c] = (s), len[c++] = (l))
+#define RQ_S(s)     RQ_A(s, strlen(s))
+    for (i = 0; i < n; i++) {
+        if (!ready[i]) {
+            continue;
+        }
+        if (c == 0) {
+            rq_keys_init(k, e[i].queue);
+            RQ_S(k->pending); RQ_S(k->scheduled);
+            RQ_S(k->task_prefix); RQ_S(e[i].now);
+        }
+        RQ_A(e[i].kind, 1); RQ_S(out[i].id);
+        RQ_A((char *) e[i].msg, e[i].msglen);
+        if (e[i].kind[0] == 'u' || e[i].kind[0] == 'S') {
+            RQ_S(e[i].lock); RQ_S(e[i].ttl);
+        }
+        if (e[i].kind[0] == 's' || e[i].kind[0] == 'S') {
+            RQ_S(e[i].score); RQ_S(e[i].at);
+        }
+    }
+#undef RQ_A
+#undef RQ_S
+    return c;
+}
+
+
+/* Map the reply of one rq_s_enqueue_batch call to the ready tasks of
+ * out[0..n); returns how many were stored. */
+static size_t
+rq_batch_result(const redisReply *rep, rq_redis_t *r, const int *ready,
+    size_t n, rq_enq_out_t *out)
+{
+    size_t  i, k = 0, ok = 0;
+    int     arr = rep != NULL && rep->type == REDIS_REPLY_ARRAY;
+
+    for (i = 0; i < n; i++) {
+        if (!ready[i]) {
+            continue;
+        }
+        if (arr && k < rep->elements) {
+            ok += rq_enq_result(rep->element[k++], r, &out[i]) == RQ_OK;
+        } else {
+            rq_enq_result(arr ? NULL : rep, r, &out[i]);
+        }
+    }
+    return ok;
+}
+
+
 size_t
 rq_enqueue_many(rq_redis_t *r, const ll_msg_t *m, size_t n,
     rq_enq_out_t *out)
 {
-    static rq_script_t  *all[] = { &rq_s_enqueue, &rq_s_enqueue_unique,
-                                   &rq_s_schedule, &rq_s_schedule_unique };
-    redisReply          *rep;
-    rq_enq_t            *e;
-    const char          *lastq;
-    size_t               base, i, cnt, ok = 0;
-    int                  sent[RQ_CHUNK], sadd[RQ_CHUNK];
-    int64_t              now;
+    redisReply   *rep;
+    rq_enq_t     *e;
+    const char  **argv;
+    size_t       *len, base, i, j, cnt, nrun, ok = 0;
+    size_t        run[RQ_CHUNK];
+    int           ready[RQ_CHUNK], sent[RQ_CHUNK], argc;
+    int64_t       now;
+    rq_keys_t     k;
 
     e = malloc(sizeof(*e) * RQ_CHUNK);
-    if (e == NULL) {
+    argv = malloc(sizeof(*argv) * (4 + 7 * RQ_CHUNK));
+    len = malloc(sizeof(*len) * (4 + 7 * RQ_CHUNK));
+    if (e == NULL || argv == NULL || len == NULL) {
         for (i = 0; i < n; i++) {
             rq_enq_nomem(&out[i]);
         }
+        free(e);
+        free(argv);
+        free(len);
         return 0;
     }
     /* make NOSCRIPT inside the pipeline practically impossible */
-    for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-        rq_redis_load(r, all[i]);
-    }
+    rq_redis_load(r, &rq_s_enqueue_batch);
 
     for (base = 0; base < n; base += cnt) {
         cnt = n - base < RQ_CHUNK ? n - base : RQ_CHUNK;
         now = lt_now_ms();
-        lastq = NULL;
         for (i = 0; i < cnt; i++) {
-            sent[i] = sadd[i] = 0;
-            if (rq_enq_prepare(&e[i], &m[base + i], now, &out[base + i])
-                != RQ_OK)
-            {
-                continue;
-            }
-            /* one SADD per run of tasks for the same queue */
-            if (lastq == NULL || strcmp(lastq, e[i].queue) != 0) {
-                if (rq_sadd_queue(r, e[i].queue) != 0) {
-                    goto unsent;
-                }
-                sadd[i] = 1;
-                lastq = e[i].queue;
-            }
-            if (rq_redis_append_eval(r, e[i].script, e[i].nkeys, e[i].argc,
-                                     e[i].argv, e[i].len) == 0)
-            {
-                sent[i] = 1;
-                continue;
-            }
-        unsent:
-            rq_enq_result(NULL, r, &out[base + i]);
+            ready[i] = rq_enq_prepare(&e[i], &m[base + i], now,
+                                      &out[base + i]) == RQ_OK;
         }
+        /* runs of tasks for the same queue: one SADD and one script call
+         * each (the refused tasks in between belong to no queue) */
+        nrun = 0;
         for (i = 0; i < cnt; i++) {
-            if (sadd[i]) {
-                freeReplyObject(rq_redis_reply(r));
+            if (ready[i] && (nrun == 0
+                             || strcmp(e[i].queue, e[run[nrun - 1]].queue)))
+            {
+                run[nrun++] = i;
             }
-            if (sent[i]) {
+        }
+        for (j = 0; j < nrun; j++) {
+            size_t  from = run[j], to = j + 1 < nrun ? run[j + 1] : cnt;
+
+            argc = rq_batch_argv(&e[from], &ready[from], to - from,
+                                 &out[base + from], &k, argv, len);
+            sent[j] = rq_sadd_queue(r, e[from].queue) == 0
+                      && rq_redis_append_eval(r, &rq_s_enqueue_batch, 2, argc,
+                                              argv, len) == 0;
+        }
+        for (j = 0; j < nrun; j++) {
+            size_t  from = run[j], to = j + 1 < nrun ? run[j + 1] : cnt;
+
+            rep = NULL;
+            if (sent[j]) {
+                freeReplyObject(rq_redis_reply(r));
                 rep = rq_redis_reply(r);
                 if (rq_redis_is_error(rep, "NOSCRIPT")) {
+                    sent[j] = 2;    /* again below, after the pipeline */
                     freeReplyObject(rep);
-                    rep = NULL;
-                    sent[i] = 2;    /* again below, after the pipeline */
-                } else {
-                    ok += rq_enq_result(rep, r, &out[base + i]) == RQ_OK;
+                    continue;
                 }
-                freeReplyObject(rep);
             }
+            ok += rq_batch_result(rep, r, &ready[from], to - from,
+                                  &out[base + from]);
+            freeReplyObject(rep);
+        }
+        for (j = 0; j < nrun; j++) {
+            size_t  from = run[j], to = j + 1 < nrun ? run[j + 1] : cnt;
+
+            if (sent[j] != 2) {
+                continue;
+            }
+            argc = rq_batch_argv(&e[from], &ready[from], to - from,
+                                 &out[base + from], &k, argv, len);
+            rep = rq_redis_eval(r, &rq_s_enqueue_batch, 2, argc, argv, len);
+            ok += rq_batch_result(rep, r, &ready[from], to - from,
+                                  &out[base + from]);
+            freeReplyObject(rep);
         }
         for (i = 0; i < cnt; i++) {
-            if (sent[i] == 2) {
-                rep = rq_redis_eval(r, e[i].script, e[i].nkeys, e[i].argc,
-                                    e[i].argv, e[i].len);
-                ok += rq_enq_result(rep, r, &out[base + i]) == RQ_OK;
-                freeReplyObject(rep);
-            }
             free(e[i].msg);
         }
     }
     free(e);
+    free(argv);
+    free(len);
     return ok;
 }

@@ -68,9 +68,11 @@ void rq_msg_opts(ll_msg_t *m, rq_opts_t *o, const char *queue,
 int rq_enqueue(rq_redis_t *r, const ll_msg_t *m, rq_enq_out_t *out);
 
 /*
- * Enqueue n tasks through one pipeline (chunks of 512 commands), each
- * with its own result in out[i].  Not atomic as a whole: every task is
- * stored or refused on its own.  Returns the number stored.
+ * Enqueue n tasks, each with its own result in out[i]: chunks of 512,
+ * each run of tasks for one queue in a chunk stored by one call of the
+ * batch script (one SADD and one EVALSHA, pipelined), which writes
+ * exactly the bytes rq_enqueue would.  Not atomic as a whole: every task
+ * is stored or refused on its own.  Returns the number stored.
  * @locality r's thread
  */
 size_t rq_enqueue_many(rq_redis_t *r, const ll_msg_t *m, size_t n,

@@ -145,6 +145,68 @@ rq_script_t  rq_s_schedule_unique = RQ_SCRIPT(
     "redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])\n"
     "return 1\n");
 
+/* 4.2-4.4 for many tasks of one queue, each written exactly as its own
+ * script above would.  KEYS: pending, scheduled.  ARGV: task key prefix,
+ * now-ns, then per task a kind and its fields:
+ *   e id msg                 enqueue
+ *   u id msg lock ttl        enqueue-unique
+ *   s id msg score at        schedule
+ *   S id msg lock ttl score at   schedule-unique
+ * Returns one result per task: 1 ok, 0 ID taken, -1 duplicate, or the
+ * WRONGTYPE error its container gives.  The pushes go in one LPUSH and
+ * one ZADD at the end (the same list and zset as one push per task). */
+rq_script_t  rq_s_enqueue_batch = RQ_SCRIPT(
+    RQ_LUA_TYPES
+    "local bad = { e = types(KEYS[1], 'list'), s = types(KEYS[2], 'zset') }\n"
+    "bad.u, bad.S = bad.e, bad.s\n"
+    "local res, push, sched = {}, {}, {}\n"
+    "local i = 3\n"
+    "while i <= #ARGV do\n"
+    "  local kind, id, msg = ARGV[i], ARGV[i + 1], ARGV[i + 2]\n"
+    "  local key = ARGV[1] .. id\n"
+    "  local lock, ttl, score, at = '', '', '', ''\n"
+    "  i = i + 3\n"
+    "  if kind == 'u' or kind == 'S' then\n"
+    "    lock, ttl = ARGV[i], ARGV[i + 1]\n"
+    "    i = i + 2\n"
+    "  end\n"
+    "  if kind == 's' or kind == 'S' then\n"
+    "    score, at = ARGV[i], ARGV[i + 1]\n"
+    "    i = i + 2\n"
+    "  end\n"
+    "  local r\n"
+    "  if bad[kind] then\n"
+    "    r = bad[kind]\n"
+    "  elseif lock ~= '' and not redis.call('SET', lock, id, 'NX', 'EX', ttl)"
+    " then\n"
+    "    r = -1\n"
+    "  elseif redis.call('EXISTS', key) == 1 then\n"
+    "    r = 0\n"
+    "  elseif kind == 'e' then\n"
+    "    redis.call('HSET', key, 'msg', msg, 'state', 'pending',"
+    " 'pending_since', ARGV[2])\n"
+    "    push[#push + 1] = id\n"
+    "  elseif kind == 'u' then\n"
+    "    redis.call('HSET', key, 'msg', msg, 'state', 'pending',"
+    " 'pending_since', ARGV[2], 'unique_key', lock)\n"
+    "    push[#push + 1] = id\n"
+    "  elseif kind == 's' then\n"
+    "    redis.call('HSET', key, 'msg', msg, 'state', 'scheduled',"
+    " '" RQ_AT_FIELD "', at)\n"
+    "    sched[#sched + 1] = score\n"
+    "    sched[#sched + 1] = id\n"
+    "  else\n"
+    "    redis.call('HSET', key, 'msg', msg, 'state', 'scheduled',"
+    " 'unique_key', lock, '" RQ_AT_FIELD "', at)\n"
+    "    sched[#sched + 1] = score\n"
+    "    sched[#sched + 1] = id\n"
+    "  end\n"
+    "  res[#res + 1] = r or 1\n"
+    "end\n"
+    "if #push > 0 then redis.call('LPUSH', KEYS[1], unpack(push)) end\n"
+    "if #sched > 0 then redis.call('ZADD', KEYS[2], unpack(sched)) end\n"
+    "return res\n");
+
 /* 5.1, up to n tasks per call.  KEYS: pending, paused, active, lease,
  * this server's ll_held zset (the same leases, so that its tasks can be
  * told apart if it dies).  ARGV: lease expiry s, task key prefix, n.  Returns -1 when paused, else

@@ -13,6 +13,7 @@ extern rq_script_t  rq_s_enqueue;
 extern rq_script_t  rq_s_enqueue_unique;
 extern rq_script_t  rq_s_schedule;
 extern rq_script_t  rq_s_schedule_unique;
+extern rq_script_t  rq_s_enqueue_batch;
 
 /* server (section 4) */
 extern rq_script_t  rq_s_dequeue;

@@ -31,7 +31,6 @@ my $boot  = $k->bootstrap;
 my $port  = ll_free_port();
 my $ll    = LL::Test::Server->new;
 my $dir   = $ll->dir;
-my $shots = $ENV{LL_SCREENSHOTS};
 
 $ll->conf(<<EOF);
 worker_processes = 2;
@@ -60,12 +59,6 @@ ok($ll->start(timeout => 30), 'started') or BAIL_OUT($ll->log);
 
 my $b = LL::Browser->start(width => 1400, height => 900);
 my $base = "http://127.0.0.1:$port";
-sub page_ok {
-    my ($name) = @_;
-    my @e = $b->console_errors;
-    is(scalar @e, 0, "$name: no console error") or diag(join "\n", @e);
-    $b->screenshot("$shots/dashboard-$name.png") if $shots;
-}
 
 # ---- servers: both workers' asynq server info, a running task ---------------
 my ($st, $out) = cli('-u', $url, 'task', 'enqueue', 't:slow', 'sleep=60000', '--id', 'slow1');
@@ -79,7 +72,7 @@ like($b->text('#servers') // '', qr/default 3, reports 1/, 'servers: queues with
 # (a heartbeat rewrites the worker info: read it whole, not between)
 ok($b->wait_for('#workers-active tr[data-id="slow1"]', 15, sub { $_[0] =~ /slow1\s+t:slow\s+sleep=60000\s+default/ }),
    'servers: the running task (from the worker info) with its type, payload and queue');
-page_ok('servers');
+$b->page_ok('servers');
 cli('-u', $url, 'task', 'cancel', '--id', 'slow1');
 
 # ---- cron: entries, run now ----------------------------------------------
@@ -97,10 +90,10 @@ ok(ll_wait_until(sub { grep { (split / /)[2] eq ($tid // '') } split /\n/, ll_sl
    'run now: the task ran');
 ok($b->wait_for('#cron tr[data-entry="nightly"]', 20, sub { $_[0] =~ /\Q$tid\E\s+completed/ }),
    'cron: the last task and its result') or diag($b->text('#cron'));
-page_ok('cron');
+$b->page_ok('cron');
 $b->click('#cron tr[data-entry="nightly"] a');
 ok($b->wait_for('#history', 15, sub { $_[0] =~ /\Q$tid\E/ }), 'cron entry: its history');
-page_ok('cron-entry');
+$b->page_ok('cron-entry');
 
 # ---- kafka: partitions and lag, dead letters --------------------------------
 $k->produce('orders', map { { value => $_ < 9 ? "ok$_" : 'fail', partition => $_ % 2 } } 0 .. 9);
@@ -116,7 +109,7 @@ ok($b->wait_for('table.letters[data-source="orders"] tr[data-letter]', 30,
                 sub { $_[0] =~ /\bfail\s+fixture says fail\s+1\s+orders\[1\]\@4/ }),
    'kafka: the dead letter with its error, attempts and origin (read from the brokers)')
     or diag($b->text('main'));
-page_ok('kafka');
+$b->page_ok('kafka');
 $b->click('table.letters[data-source="orders"] button[data-act="republish"]');
 ok($b->wait_for('#flash', 15, sub { $_[0] =~ /written to orders/ }), 're-publish: written to its topic');
 ok(ll_wait_until(sub { (() = ll_slurp("$dir/sink.log") =~ /topic=orders\t.*value=fail/g) == 2 }, 30),

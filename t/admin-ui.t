@@ -28,7 +28,6 @@ my $port2 = ll_free_port();
 my $token = 'tok' . int(rand(1e9));
 my $ll    = LL::Test::Server->new;
 my $rec   = $ll->dir . '/rec.txt';
-my $shots = $ENV{LL_SCREENSHOTS};
 
 my $conf = redisq_conf(url => $r->url, record => $rec, workers => 2,
     redisq => 'concurrency = 4; queues = { default = 3; low = 1; };');
@@ -59,12 +58,6 @@ enq('t:later', 'done', '--queue', 'low', '--id', "low$_") for 1 .. 2;
 
 my $b = LL::Browser->start(width => 1400, height => 1000);
 my $base = "http://127.0.0.1:$port";
-sub page_ok {
-    my ($name) = @_;
-    my @e = $b->console_errors;
-    is(scalar @e, 0, "$name: no console error") or diag(join "\n", @e);
-    $b->screenshot("$shots/dashboard-$name.png") if $shots && $name ne 'final';
-}
 
 # ---- overview ---------------------------------------------------------
 $b->get("$base/");
@@ -87,7 +80,7 @@ ok(ll_wait_until(sub {
        return @{ $h->{samples} } >= 2 && $h->{step} == 5
            && ($last->{routes}{"redisq:* \x{2192} h"}{received} // 0) >= 9;
    }, 20), '/api/history: the routes\' counters sampled every 5 s by the server');
-page_ok('overview');
+$b->page_ok('overview');
 
 # ---- queues -----------------------------------------------------------
 $b->get("$base/#/queues");
@@ -95,7 +88,7 @@ my $row = $b->wait_for('#queues tr[data-queue="low"]');
 like($row // '', qr/^low\s+paused\s+2\s+2\b/, 'queues: low is paused with 2 pending');
 like($b->text('#queues tr[data-queue="default"]') // '', qr/^default\s+run\s+5\s+0\s+0\s+1\s+1\s+3\b/,
      'queues: default with its sizes by state');
-page_ok('queues');
+$b->page_ok('queues');
 
 # a paused queue stops: pause default from the page, then only low runs
 $b->click('tr[data-queue="default"] button[data-act="pause"]');
@@ -123,7 +116,7 @@ my ($proc, $fail) = map { $r->cmd('GET', "asynq:{default}:$_:$today") } qw(proce
 is($b->count('#days rect[data-date]'), 7, 'a bar per day, 7 days');
 is($b->js('return document.querySelector(\'#days rect[data-date="\' + arguments[0] + \'"] title\').textContent;', $today),
    "$today: $proc processed, $fail failed", "today's bar: asynq's daily counters");
-page_ok('queue');
+$b->page_ok('queue');
 
 $b->get("$base/#/queues/default?state=scheduled");
 $b->wait_for('#tasks tr[data-id="json1"]');
@@ -132,7 +125,7 @@ my $pre = $b->wait_for('#payload');
 like($pre // '', qr/^\{\n  "order": 42,\n  "items": \[\n    \{\n      "sku": "A-1"/,
      'task details: the JSON payload pretty-printed');
 like($b->text('#task') // '', qr/state\s+scheduled.*type\s+t:order/s, 'task details: fields');
-page_ok('task');
+$b->page_ok('task');
 
 # archive from the task page: where asynq keeps archived tasks
 $b->click('button[data-act="archive"]');
@@ -177,7 +170,7 @@ $b->wait_for('#tasks tr[data-id="slow1"]');
 $b->click('#tasks tr[data-id="slow1"] button[data-act="cancel"]');
 ok(ll_wait_until(sub { my ($l) = handled('slow1'); $l && (split / /, $l)[8] == 1 }, 15),
    'cancel: the handler saw its task cancelled');
-page_ok('final');
+$b->page_ok('final', shot => 0);
 
 # ---- the layout stays asynq's ------------------------------------------------
 my %keys = map { $_ => 1 } @{ $r->cmd('KEYS', 'asynq:*') };

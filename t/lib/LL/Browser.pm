@@ -10,6 +10,7 @@ package LL::Browser;
 #   $b->text('h1');  $b->click('button[data-act="pause"]');
 #   $b->js('return document.title');
 #   my @errors = $b->console_errors;       # SEVERE lines of the console
+#   $b->page_ok('queues');                 # a test: none (and a picture)
 #   $b->screenshot('docs/x.png');
 #   $b->stop;
 
@@ -19,6 +20,7 @@ use HTTP::Tiny;
 use JSON::PP ();
 use MIME::Base64 ();
 use POSIX ();
+use Test::More ();
 use Time::HiRes qw(sleep);
 use LL::Test;
 
@@ -139,6 +141,18 @@ sub console_errors {
     my ($self) = @_;
     my $v = $self->_call(POST => $self->_s('/se/log'), { type => 'browser' });
     return map { $_->{message} } grep { $_->{level} eq 'SEVERE' } @$v;
+}
+
+# A test that the page logged no console error since the last check;
+# with LL_SCREENSHOTS=DIR (and shot => 1, the default) also a picture of
+# it as DIR/dashboard-NAME.png.
+sub page_ok {
+    my ($self, $name, %o) = @_;
+    my @e = $self->console_errors;
+    Test::More::is(scalar @e, 0, "$name: no console error")
+        or Test::More::diag(join "\n", @e);
+    $self->screenshot("$ENV{LL_SCREENSHOTS}/dashboard-$name.png")
+        if $ENV{LL_SCREENSHOTS} && ($o{shot} // 1);
 }
 
 sub screenshot {

@@ -62,15 +62,15 @@ rq_secs(int64_t ms)
 }
 
 
-/* Fill e from m (times relative to now_ms).  RQ_OK, RQ_EINVAL or
- * RQ_ENOMEM. */
+/* Fill e from m (times relative to now_ms).  k holds the keys of the
+ * queue named in k->name ("" none), and gets those of m's queue: a run of
+ * tasks for one queue builds them once.  RQ_OK, RQ_EINVAL or RQ_ENOMEM. */
 static int
 rq_enq_prepare(rq_enq_t *e, const ll_msg_t *m, int64_t now_ms,
-    rq_enq_out_t *out)
+    rq_keys_t *k, rq_enq_out_t *out)
 {
     Asynq__TaskMessage                 tm = ASYNQ__TASK_MESSAGE__INIT;
     Asynq__TaskMessage__HeadersEntry  *hv = NULL, **hp = NULL;
-    rq_keys_t                          k;
     char                              *hbuf = NULL, *p;
     size_t                             i, hlen = 0;
     int64_t                            ttl_s = 0, unique_ttl, retention;
@@ -94,7 +94,8 @@ rq_enq_prepare(rq_enq_t *e, const ll_msg_t *m, int64_t now_ms,
     if (!rq_name_ok(m->type, 4096)) {
         return rq_enq_invalid(out, "blank or non-UTF-8 task type");
     }
-    if (rq_keys_init(&k, e->queue) != 0) {
+    if (strcmp(k->name, e->queue) != 0 && rq_keys_init(k, e->queue) != 0) {
+        k->name[0] = '\0';
         return rq_enq_invalid(out, "blank, too long or non-UTF-8 queue name");
     }
     if (m->payload_len > 0 && m->payload == NULL) {
@@ -179,9 +180,9 @@ rq_enq_prepare(rq_enq_t *e, const ll_msg_t *m, int64_t now_ms,
         goto done;
     }
 
-    rq_task_key(e->hash, sizeof(e->hash), &k, out->id);
+    rq_task_key(e->hash, sizeof(e->hash), k, out->id);
     snprintf(e->cont, sizeof(e->cont), "%s",
-             scheduled ? k.scheduled : k.pending);
+             scheduled ? k->scheduled : k->pending);
     snprintf(e->ttl, sizeof(e->ttl), "%lld", (long long) ttl_s);
     snprintf(e->now, sizeof(e->now), "%lld", (long long) now_ms * 1000000);
     snprintf(e->score, sizeof(e->score), "%lld",
@@ -232,9 +233,11 @@ done:
 uint8_t *
 rq_enq_msg(const ll_msg_t *m, int64_t now_ms, size_t *len, rq_enq_out_t *out)
 {
-    rq_enq_t  e;
+    rq_enq_t   e;
+    rq_keys_t  k;
 
-    if (rq_enq_prepare(&e, m, now_ms, out) != RQ_OK) {
+    k.name[0] = '\0';
+    if (rq_enq_prepare(&e, m, now_ms, &k, out) != RQ_OK) {
         free(e.msg);
         return NULL;
     }
@@ -305,9 +308,11 @@ rq_enqueue(rq_redis_t *r, const ll_msg_t *m, rq_enq_out_t *out)
 {
     redisReply  *rep;
     rq_enq_t     e;
+    rq_keys_t    k;
     int          rc;
 
-    if (rq_enq_prepare(&e, m, lt_now_ms(), out) != RQ_OK) {
+    k.name[0] = '\0';
+    if (rq_enq_prepare(&e, m, lt_now_ms(), &k, out) != RQ_OK) {
         free(e.msg);
         return out->rc;
     }
@@ -348,8 +353,10 @@ rq_batch_argv(const rq_enq_t *e, const int *ready, size_t n,
         if (!ready[i]) {
             continue;
         }
-        if (c == 0) {
+        if (c == 0 && strcmp(k->name, e[i].queue) != 0) {
             rq_keys_init(k, e[i].queue);
+        }
+        if (c == 0) {
             RQ_S(k->pending); RQ_S(k->scheduled);
             RQ_S(k->task_prefix); RQ_S(e[i].now);
         }
@@ -391,27 +398,141 @@ rq_batch_result(const redisReply *rep, rq_redis_t *r, const int *ready,
 }
 
 
+/* One chunk of a bulk enqueue on its way: its tasks prepared, one script
+ * call sent per run of tasks for the same queue (run[j] its first task),
+ * sent[j] 2 once that call met NOSCRIPT. */
+typedef struct {
+    rq_enq_t        e[RQ_CHUNK];
+    int             ready[RQ_CHUNK];
+    size_t          run[RQ_CHUNK];
+    int             sent[RQ_CHUNK];
+    size_t          nrun, cnt;
+    rq_enq_out_t   *out;
+    int             retry;
+} rq_chunk_t;
+
+
+/* The end of ch's run j. */
+static size_t
+rq_run_end(const rq_chunk_t *ch, size_t j)
+{
+    return j + 1 < ch->nrun ? ch->run[j + 1] : ch->cnt;
+}
+
+
+/* Prepare m[0..cnt) into ch and append its SADDs and script calls. */
+static void
+rq_chunk_send(rq_redis_t *r, rq_chunk_t *ch, const ll_msg_t *m, size_t cnt,
+    rq_enq_out_t *out, rq_keys_t *pk, rq_keys_t *k, const char **argv,
+    size_t *len)
+{
+    size_t   i, j;
+    int64_t  now = lt_now_ms();
+    int      argc;
+
+    ch->cnt = cnt;
+    ch->out = out;
+    ch->nrun = 0;
+    ch->retry = 0;
+    for (i = 0; i < cnt; i++) {
+        ch->ready[i] = rq_enq_prepare(&ch->e[i], &m[i], now, pk, &out[i])
+                       == RQ_OK;
+        /* the refused tasks in between belong to no queue */
+        if (ch->ready[i] && (ch->nrun == 0
+            || strcmp(ch->e[i].queue, ch->e[ch->run[ch->nrun - 1]].queue)))
+        {
+            ch->run[ch->nrun++] = i;
+        }
+    }
+    for (j = 0; j < ch->nrun; j++) {
+        i = ch->run[j];
+        argc = rq_batch_argv(&ch->e[i], &ch->ready[i], rq_run_end(ch, j) - i,
+                             &out[i], k, argv, len);
+        ch->sent[j] = rq_sadd_queue(r, ch->e[i].queue) == 0
+                      && rq_redis_append_eval(r, &rq_s_enqueue_batch, 2, argc,
+                                              argv, len) == 0;
+    }
+}
+
+
+/* Read the replies of ch's calls; returns how many tasks were stored.
+ * Calls that met NOSCRIPT are left for rq_chunk_retry (ch->retry). */
+static size_t
+rq_chunk_read(rq_redis_t *r, rq_chunk_t *ch)
+{
+    redisReply  *rep;
+    size_t       i, j, ok = 0;
+
+    for (j = 0; j < ch->nrun; j++) {
+        i = ch->run[j];
+        rep = NULL;
+        if (ch->sent[j]) {
+            freeReplyObject(rq_redis_reply(r));
+            rep = rq_redis_reply(r);
+            if (rq_redis_is_error(rep, "NOSCRIPT")) {
+                ch->sent[j] = 2;
+                ch->retry = 1;
+                freeReplyObject(rep);
+                continue;
+            }
+        }
+        ok += rq_batch_result(rep, r, &ch->ready[i], rq_run_end(ch, j) - i,
+                              &ch->out[i]);
+        freeReplyObject(rep);
+    }
+    return ok;
+}
+
+
+/* Once nothing is in the pipeline: run again the calls that met NOSCRIPT
+ * (EVAL loads the script), then free ch's messages.  Returns how many
+ * tasks were stored. */
+static size_t
+rq_chunk_retry(rq_redis_t *r, rq_chunk_t *ch, rq_keys_t *k,
+    const char **argv, size_t *len)
+{
+    redisReply  *rep;
+    size_t       i, j, ok = 0;
+    int          argc;
+
+    for (j = 0; ch->retry && j < ch->nrun; j++) {
+        i = ch->run[j];
+        if (ch->sent[j] != 2) {
+            continue;
+        }
+        argc = rq_batch_argv(&ch->e[i], &ch->ready[i], rq_run_end(ch, j) - i,
+                             &ch->out[i], k, argv, len);
+        rep = rq_redis_eval(r, &rq_s_enqueue_batch, 2, argc, argv, len);
+        ok += rq_batch_result(rep, r, &ch->ready[i], rq_run_end(ch, j) - i,
+                              &ch->out[i]);
+        freeReplyObject(rep);
+    }
+    for (i = 0; i < ch->cnt; i++) {
+        free(ch->e[i].msg);
+    }
+    return ok;
+}
+
+
 size_t
 rq_enqueue_many(rq_redis_t *r, const ll_msg_t *m, size_t n,
     rq_enq_out_t *out)
 {
-    redisReply   *rep;
-    rq_enq_t     *e;
+    rq_chunk_t   *ch, *cur, *prev = NULL;
     const char  **argv;
-    size_t       *len, base, i, j, cnt, nrun, ok = 0;
-    size_t        run[RQ_CHUNK];
-    int           ready[RQ_CHUNK], sent[RQ_CHUNK], argc;
-    int64_t       now;
-    rq_keys_t     k;
+    size_t       *len, base = 0, cnt, i, ok = 0;
+    rq_keys_t     k, pk;     /* the keys of a run, those of prepare */
+    int           flip = 0;
 
-    e = malloc(sizeof(*e) * RQ_CHUNK);
+    k.name[0] = pk.name[0] = '\0';
+    ch = malloc(sizeof(*ch) * 2);
     argv = malloc(sizeof(*argv) * (4 + 7 * RQ_CHUNK));
     len = malloc(sizeof(*len) * (4 + 7 * RQ_CHUNK));
-    if (e == NULL || argv == NULL || len == NULL) {
+    if (ch == NULL || argv == NULL || len == NULL) {
         for (i = 0; i < n; i++) {
             rq_enq_nomem(&out[i]);
         }
-        free(e);
+        free(ch);
         free(argv);
         free(len);
         return 0;
@@ -419,67 +540,31 @@ rq_enqueue_many(rq_redis_t *r, const ll_msg_t *m, size_t n,
     /* make NOSCRIPT inside the pipeline practically impossible */
     rq_redis_load(r, &rq_s_enqueue_batch);
 
-    for (base = 0; base < n; base += cnt) {
-        cnt = n - base < RQ_CHUNK ? n - base : RQ_CHUNK;
-        now = lt_now_ms();
-        for (i = 0; i < cnt; i++) {
-            ready[i] = rq_enq_prepare(&e[i], &m[base + i], now,
-                                      &out[base + i]) == RQ_OK;
+    /* two chunks in flight: the next one is prepared and sent while Redis
+     * runs the one before, whose replies are read after */
+    while (base < n || prev != NULL) {
+        cur = NULL;
+        if (base < n) {
+            cnt = n - base < RQ_CHUNK ? n - base : RQ_CHUNK;
+            cur = &ch[flip];
+            flip ^= 1;
+            rq_chunk_send(r, cur, &m[base], cnt, &out[base], &pk, &k, argv,
+                          len);
+            base += cnt;
         }
-        /* runs of tasks for the same queue: one SADD and one script call
-         * each (the refused tasks in between belong to no queue) */
-        nrun = 0;
-        for (i = 0; i < cnt; i++) {
-            if (ready[i] && (nrun == 0
-                             || strcmp(e[i].queue, e[run[nrun - 1]].queue)))
-            {
-                run[nrun++] = i;
+        if (prev != NULL) {
+            ok += rq_chunk_read(r, prev);
+            if (prev->retry && cur != NULL) {
+                ok += rq_chunk_read(r, cur);    /* empty the pipeline */
+                ok += rq_chunk_retry(r, prev, &k, argv, len);
+                prev = cur;
+                cur = NULL;
             }
+            ok += rq_chunk_retry(r, prev, &k, argv, len);
         }
-        for (j = 0; j < nrun; j++) {
-            size_t  from = run[j], to = j + 1 < nrun ? run[j + 1] : cnt;
-
-            argc = rq_batch_argv(&e[from], &ready[from], to - from,
-                                 &out[base + from], &k, argv, len);
-            sent[j] = rq_sadd_queue(r, e[from].queue) == 0
-                      && rq_redis_append_eval(r, &rq_s_enqueue_batch, 2, argc,
-                                              argv, len) == 0;
-        }
-        for (j = 0; j < nrun; j++) {
-            size_t  from = run[j], to = j + 1 < nrun ? run[j + 1] : cnt;
-
-            rep = NULL;
-            if (sent[j]) {
-                freeReplyObject(rq_redis_reply(r));
-                rep = rq_redis_reply(r);
-                if (rq_redis_is_error(rep, "NOSCRIPT")) {
-                    sent[j] = 2;    /* again below, after the pipeline */
-                    freeReplyObject(rep);
-                    continue;
-                }
-            }
-            ok += rq_batch_result(rep, r, &ready[from], to - from,
-                                  &out[base + from]);
-            freeReplyObject(rep);
-        }
-        for (j = 0; j < nrun; j++) {
-            size_t  from = run[j], to = j + 1 < nrun ? run[j + 1] : cnt;
-
-            if (sent[j] != 2) {
-                continue;
-            }
-            argc = rq_batch_argv(&e[from], &ready[from], to - from,
-                                 &out[base + from], &k, argv, len);
-            rep = rq_redis_eval(r, &rq_s_enqueue_batch, 2, argc, argv, len);
-            ok += rq_batch_result(rep, r, &ready[from], to - from,
-                                  &out[base + from]);
-            freeReplyObject(rep);
-        }
-        for (i = 0; i < cnt; i++) {
-            free(e[i].msg);
-        }
+        prev = cur;
     }
-    free(e);
+    free(ch);
     free(argv);
     free(len);
     return ok;

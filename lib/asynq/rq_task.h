@@ -57,7 +57,8 @@ void rq_day_key(char *buf, size_t len, const char *total_key, int64_t now_s);
 /* The state's container key ("pending" -> k->pending), or NULL.  */
 const char *rq_state_key(const rq_keys_t *k, const char *state);
 
-/* A new canonical lowercase v4 UUID (37 bytes with NUL).  @locality any */
+/* A new canonical lowercase v4 UUID (37 bytes with NUL), from getrandom
+ * bytes drawn for many IDs at once.  @locality any thread */
 void rq_uuid(char out[37]);
 
 /* Whether s[0..n) is valid UTF-8 (Go rejects other proto3 strings). */

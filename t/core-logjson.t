@@ -3,7 +3,8 @@
 # go-zero's logx field names (@timestamp, level, content) plus pid,
 # module and generation; a line written while a message is handled (by
 # its handler, or by its source's done callback) carries the message's
-# task_id, or for kafka its topic, partition and offset.  Text stays the
+# task_id (for redisq the asynq task ID, with its queue), or for kafka its
+# topic, partition and offset.  Text stays the
 # default, and a bad log_format fails looklook -t at its line.
 use strict;
 use warnings;
@@ -11,6 +12,7 @@ use Test::More;
 use JSON::PP ();
 use LL::Test;
 use LL::Kafka;
+use LL::Redis;
 
 my $k    = LL::Kafka->start(topics => ['lj:1', 'lj.dlq:1'], brokers => 1);
 my $lk   = LL::Kafka::librdkafka_conf();
@@ -72,6 +74,30 @@ is_deeply([ @{$d}{qw(module topic partition offset)} ], [ 'kafka', 'lj', 0, 1 ],
     or diag(explain($d));
 is($d->{level}, 'warn', 'at level warn');
 
+# ---- redisq: the asynq task ID and the queue -------------------------------
+my $r  = LL::Redis->start;
+my $rq = LL::Test::Server->new(conf => <<EOF);
+log_format = "json";
+worker_processes = 1;
+modules = (
+  { name = "redisq"; path = "%%OBJS%%/redisq.so"; redis = "@{[ $r->url ]}";
+    queues = { critical = 1; }; },
+  { name = "sink"; path = "%%OBJS%%/t/core_sink.so"; file = "%%DIR%%/o"; }
+);
+routes = ( { from = "redisq:*"; to = "sink"; } );
+EOF
+ok($rq->start, 'redisq server started');
+my ($rc, $out) = ll_run(ll_bin('looklook-cli'), '-u', $r->url, 'task', 'enqueue',
+                        't:log', 'x', '--queue', 'critical', '--id', 'log-task-1');
+is($rc, 0, 'a task enqueued') or diag $out;
+ok($rq->wait_log(qr/handling log-task-1/, 20), 'handled');
+$rq->stop;
+my ($hl) = grep { $_->{content} eq 'handling log-task-1' }
+           map { eval { JSON::PP::decode_json($_) } // () } split /\n/, $rq->log;
+is_deeply([ @{$hl}{qw(module task_id queue)} ], [ 'sink', 'log-task-1', 'critical' ],
+          'the handler\'s line names the asynq task ID and its queue')
+    or diag(explain($hl));
+
 # ---- text stays the default; a bad value is refused -------------------------
 my $t = LL::Test::Server->new(conf => <<EOF);
 worker_processes = 1;
@@ -82,7 +108,7 @@ $t->stop;
 like((split /\n/, $t->log)[0], qr/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \[info\] \d+ master: /,
      'writes text lines');
 ll_write($t->conf_path, qq{log_format = "xml";\n} . ll_slurp($t->conf_path));
-my ($rc, $out) = ll_run(ll_bin(), '-t', '-c', $t->conf_path);
+($rc, $out) = ll_run(ll_bin(), '-t', '-c', $t->conf_path);
 isnt($rc, 0, 'log_format = "xml": -t fails');
 like($out, qr/looklook\.conf:1: .*log_format/, '... at its line') or diag $out;
 

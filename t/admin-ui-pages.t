@@ -29,6 +29,7 @@ my $k     = LL::Kafka->start(topics => ['orders:2', 'orders.dlq:1']);
 my $lk    = LL::Kafka::librdkafka_conf();
 my $boot  = $k->bootstrap;
 my $port  = ll_free_port();
+my $token = 'tok' . int(rand(1e9));
 my $ll    = LL::Test::Server->new;
 my $dir   = $ll->dir;
 
@@ -37,7 +38,7 @@ worker_processes = 2;
 shutdown_timeout = 3;
 modules = (
   { name = "admin"; path = "%%OBJS%%/admin.so"; listen = "127.0.0.1:$port";
-    read_only = false; redis = "$url"; kafka = "$boot"; },
+    read_only = false; redis = "$url"; kafka = "$boot"; token = "$token"; },
   { name = "redisq"; path = "%%OBJS%%/redisq.so"; redis = "$url";
     concurrency = 2; queues = { default = 3; reports = 1; }; },
   { name = "h"; path = "%%OBJS%%/t/redisq_handler.so"; record = "$dir/rec.txt"; },
@@ -59,6 +60,9 @@ ok($ll->start(timeout => 30), 'started') or BAIL_OUT($ll->log);
 
 my $b = LL::Browser->start(width => 1400, height => 900);
 my $base = "http://127.0.0.1:$port";
+# the token is set: every page and action below carries it
+is(HTTP::Tiny->new->get("$base/api/cron")->{status}, 401, 'without the token: 401');
+$b->headers(Authorization => "Bearer $token");
 
 # ---- servers: both workers' asynq server info, a running task ---------------
 my ($st, $out) = cli('-u', $url, 'task', 'enqueue', 't:slow', 'sleep=60000', '--id', 'slow1');

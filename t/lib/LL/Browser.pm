@@ -81,6 +81,15 @@ sub _s { "/session/$_[0]{session}$_[1]" }
 
 sub get { $_[0]->_call(POST => $_[0]->_s('/url'), { url => $_[1] }) }
 
+# Send these headers with every request from now on (e.g. Authorization
+# for an admin module with a token), through the DevTools protocol.
+sub headers {
+    my ($self, %h) = @_;
+    $self->_call(POST => $self->_s('/goog/cdp/execute'), { cmd => 'Network.enable', params => {} });
+    $self->_call(POST => $self->_s('/goog/cdp/execute'),
+                 { cmd => 'Network.setExtraHTTPHeaders', params => { headers => \%h } });
+}
+
 # Run a script in the page; arguments as in WebDriver (return ...).
 sub js {
     my ($self, $script, @args) = @_;

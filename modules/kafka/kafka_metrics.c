@@ -153,20 +153,6 @@ lags(kq_t *kq, const cJSON *stats)
                                       "group's committed offset.",
                                       t->string, partition),
                           (double) lag);
-            /* the two terms too, for the dashboard's partition table */
-            if (hi >= 0) {
-                ll_metric_set(part_series(kq, "looklook_kafka_high_watermark",
-                                          "The partition's high watermark "
-                                          "(offset of its next message).",
-                                          t->string, partition), (double) hi);
-            }
-            if (committed >= 0) {
-                ll_metric_set(part_series(kq,
-                                          "looklook_kafka_committed_offset",
-                                          "The group's committed offset of "
-                                          "the partition.", t->string,
-                                          partition), (double) committed);
-            }
         }
     }
 }

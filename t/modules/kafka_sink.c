@@ -139,7 +139,9 @@ ks_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
 {
     ks_t    *ks = ll_get_data(in);
     char     line[16384], num[32];
-    size_t   len, i, cap = sizeof(line) - 2;
+    /* room past cap for the fixed texts appended after a field that
+     * filled the line (a 1 MB value): "\tvalue=", "\theaders=", "\n" */
+    size_t   len, i, cap = sizeof(line) - 32;
     int64_t  ms;
 
     len = (size_t) snprintf(line, cap, "pid=%d\ttopic=%s\tpartition=%d\t"

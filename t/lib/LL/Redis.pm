@@ -44,7 +44,8 @@ sub _spawn {
         $self->{pid} = $pid;
         my $up = ll_wait_until(sub {
             return -1 if waitpid($pid, POSIX::WNOHANG()) == $pid;
-            return eval { $self->connect; 1 };
+            # up once it answers: a restart with AOF says LOADING first
+            return eval { $self->connect; $self->cmd('PING') eq 'PONG' };
         }, 10);
         return if $up && $up != -1 && waitpid($pid, POSIX::WNOHANG()) == 0;
         delete $self->{sock};

@@ -29,7 +29,7 @@ const char *cli_conf_get(cli_ctx_t *ctx, const char *module, const char *key);
 struct config_setting_t *cli_conf_setting(cli_ctx_t *ctx, const char *module,
     const char *key);
 
-/* Options' values (cli_task.c): a duration ("1h30m", "500ms", "45s",
+/* Options' values (cli_taskfile.c): a duration ("1h30m", "500ms", "45s",
  * "2d", bare number = seconds), a time (Unix seconds "1764088200.250" or
  * RFC 3339 "2026-11-25T16:30:00Z", "...+08:00", no zone = local time),
  * both in ms.  0, or -1 if malformed or beyond CLI_MS_MAX (refused, never

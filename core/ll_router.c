@@ -107,27 +107,34 @@ ll__routes_build(ll_cycle_t *c, char *err, size_t n)
 ll_route_t *
 ll__route_find(ll_cycle_t *c, const char *source, const char *type)
 {
-    ll_route_t  *r;
-    char         key[512];
-    int          i, len;
+    ll_route_t  *r, *found = NULL;
+    char         buf[512], *key = buf;
+    size_t       len;
+    int          i;
 
-    len = snprintf(key, sizeof(key), "%s:%s", source, type ? type : "");
-    if (len < 0 || (size_t) len >= sizeof(key)) {
+    /* types have no length limit (asynq's none): a long one gets room */
+    type = type ? type : "";
+    len = strlen(source) + strlen(type) + 2;
+    if (len > sizeof(buf) && (key = malloc(len)) == NULL) {
         return NULL;
     }
-    for (i = 0; i < c->nroutes; i++) {
+    snprintf(key, len, "%s:%s", source, type);
+    for (i = 0; found == NULL && i < c->nroutes; i++) {
         r = &c->routes[i];
         if (r->exact && strcmp(r->from, key) == 0) {
-            return r;
+            found = r;
         }
     }
-    for (i = 0; i < c->nroutes; i++) {
+    for (i = 0; found == NULL && i < c->nroutes; i++) {
         r = &c->routes[i];
         if (!r->exact && ll__glob(r->from, key)) {
-            return r;
+            found = r;
         }
     }
-    return NULL;
+    if (key != buf) {
+        free(key);
+    }
+    return found;
 }
 
 LL_API int

@@ -2,13 +2,14 @@
  * Fuzz target: looklook.conf as the -t check reads it (ll__conf_load: the
  * @include check, libconfig, the core settings, modules, routes), then
  * every module entry against a fixture module schema holding each LL_SET_*
- * kind (ll__conf_fill_module, as a cycle does), and every LL_SET_NODE value
- * walked with the ll_conf_* node API and filled by ll_conf_fill.
+ * kind (ll__conf_fill_module, as a cycle does), every LL_SET_NODE value
+ * walked with the ll_conf_* node API and filled by ll_conf_fill, and the
+ * routes built over those instances and looked up (ll__route_find).
  *
  * Invariants: a loaded config has every core setting within its schema's
  * bounds, unique module names, routes "module:type"; a filled module has
  * each value within its bounds and choices, every required string set; a
- * refusal is one "FILE:LINE: ..." line.
+ * route's own text finds it; a refusal is one "FILE:LINE: ..." line.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,11 +52,18 @@ static const ll_conf_field_t  item_schema[] = {
     LL_SET_END
 };
 
+static int
+fix_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
+{
+    return LL_DONE;
+}
+
+/* routes may lead to it: it has a handle hook */
 static const ll_module_t  fix_module = {
     .magic = LL_MODULE_MAGIC, .abi_major = LL_ABI_MAJOR,
     .abi_minor = LL_ABI_MINOR, .size = sizeof(ll_module_t),
     .kind = LL_KIND_BUSINESS, .name = "fixture", .conf = fix_schema,
-    .conf_size = sizeof(fix_conf_t)
+    .conf_size = sizeof(fix_conf_t), .handle = fix_handle
 };
 
 static char  conf_path[64];
@@ -172,7 +180,8 @@ check_items(ll_instance_t *in, const ll_conf_node_t *items)
     }
 }
 
-static void
+/* The module entry filled as a cycle fills it: the instance, or NULL. */
+static ll_instance_t *
 check_module(const ll_conf_module_t *cm)
 {
     ll_instance_t  *in = calloc(1, sizeof(*in));
@@ -180,7 +189,7 @@ check_module(const ll_conf_module_t *cm)
     char            err[LL_ERRLEN];
 
     if (in == NULL) {
-        return;
+        return NULL;
     }
     in->mod = &fix_module;
     in->group = cm->group;
@@ -206,19 +215,77 @@ check_module(const ll_conf_module_t *cm)
         walk(fc->node, 0);
         check_items(in, fc->node);
     }
+    return in;
 
 done:
     ll__cleanup_run(&in->owned);
     free(in);
+    return NULL;
+}
+
+/* The route source:type finds: an exact one's own (or an earlier exact
+ * route's with the same text), and a pattern matches its own text with
+ * each '*' left empty. */
+static void
+check_routes(ll_cycle_t *cy)
+{
+    ll_route_t  *r, *got;
+    char        *src, *colon, *p, *q;
+    int          i;
+
+    for (i = 0; i < cy->nroutes; i++) {
+        r = &cy->routes[i];
+        src = malloc(strlen(r->from) + 1);
+        if (src == NULL) {
+            return;
+        }
+        for (p = r->from, q = src; *p != '\0'; p++) {
+            if (*p != '*') {
+                *q++ = *p;
+            }
+        }
+        *q = '\0';
+        colon = strchr(src, ':');       /* every route has one */
+        *colon = '\0';
+        got = ll__route_find(cy, src, colon + 1);
+        if (got == NULL
+            || (r->exact && (!got->exact || strcmp(got->from, r->from) != 0)))
+        {
+            fprintf(stderr, "route \"%s\" does not find %s\n", r->from,
+                    got ? got->from : "any route");
+            abort();
+        }
+        free(src);
+    }
+}
+
+/* Routes built over the filled instances, as a cycle builds them. */
+static void
+build_routes(ll_conf_t *c, ll_instance_t **inst, int ninst)
+{
+    ll_cycle_t  cy = { .conf = c, .inst = inst, .ninst = ninst };
+    char        err[LL_ERRLEN];
+    int         i;
+
+    if (ll__routes_build(&cy, err, sizeof(err)) != 0) {
+        check_error(err);
+    } else {
+        check_routes(&cy);
+    }
+    for (i = 0; i < cy.nroutes; i++) {
+        free(cy.routes[i].from);
+    }
+    free(cy.routes);
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    ll_conf_t  *c;
-    FILE       *f;
-    char        err[LL_ERRLEN];
-    int         i, j;
+    ll_conf_t       *c;
+    ll_instance_t  **inst;
+    FILE            *f;
+    char             err[LL_ERRLEN];
+    int              i, j, n = 0;
 
     f = fopen(conf_path, "w");
     if (f == NULL || fwrite(data, 1, size, f) != size || fclose(f) != 0) {
@@ -255,12 +322,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             }
         }
-        check_module(&c->modules[i]);
+    }
+    inst = calloc((size_t) c->nmodules + 1, sizeof(*inst));
+    for (i = 0; inst != NULL && i < c->nmodules; i++) {
+        if ((inst[n] = check_module(&c->modules[i])) != NULL) {
+            n++;
+        }
     }
     for (i = 0; i < c->nroutes; i++) {
         if (c->routes[i].to == NULL || strchr(c->routes[i].from, ':') == NULL) {
             abort();
         }
+    }
+    if (inst != NULL) {
+        build_routes(c, inst, n);
+        for (i = 0; i < n; i++) {
+            ll__cleanup_run(&inst[i]->owned);
+            free(inst[i]);
+        }
+        free(inst);
     }
     ll__conf_free(c);
     return 0;

@@ -52,10 +52,37 @@ precedence(void)
           "a message without a type matches \"src:*\"");
 }
 
+/* a type longer than any buffer routes as a short one */
+static void
+long_types(void)
+{
+    ll_module_t     mod = { .name = "h" };
+    ll_instance_t   a = { .mod = &mod, .name = "a" }, x = a;
+    char            type[2000], from[2100];
+    ll_route_t      routes[] = {
+        { .from = "redisq:*", .exact = 0, .to = &a },
+        { .from = from, .exact = 1, .to = &x },
+    };
+    ll_cycle_t      c = { .routes = routes, .nroutes = 2 };
+
+    memset(type, 't', sizeof(type) - 1);
+    type[sizeof(type) - 1] = '\0';
+    snprintf(from, sizeof(from), "redisq:%s", type);
+    x.name = "x";
+    CHECK(ll__route_find(&c, "redisq", type) != NULL
+          && ll__route_find(&c, "redisq", type)->to == &x,
+          "an exact route of a 1,999-byte type");
+    type[1000] = '\0';
+    CHECK(ll__route_find(&c, "redisq", type) != NULL
+          && ll__route_find(&c, "redisq", type)->to == &a,
+          "\"redisq:*\" matches a 1,000-byte type");
+}
+
 int
 main(void)
 {
     globs();
     precedence();
+    long_types();
     return UNIT_DONE();
 }

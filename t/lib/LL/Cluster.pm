@@ -13,13 +13,28 @@ use strict;
 use warnings;
 use LL::Test;
 use LL::Redis;
+use IO::Socket::INET;
+
+# A free port with its cluster bus port (+10000) free too: Redis refuses a
+# cluster port above 55535.
+sub _port {
+    while (1) {
+        my $p = ll_free_port();
+        next if $p > 55535;
+        my $bus = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                        LocalPort => $p + 10000, Proto => 'tcp',
+                                        ReuseAddr => 1) or next;
+        close $bus;
+        return $p;
+    }
+}
 
 sub start {
     my ($class, %o) = @_;
     my $self = bless {}, $class;
     for (1 .. ($o{masters} // 3)) {
         my $d = ll_dir();
-        push @{ $self->{nodes} }, LL::Redis->start(dir => $d,
+        push @{ $self->{nodes} }, LL::Redis->start(dir => $d, port => _port(),
             args => ['--cluster-enabled', 'yes', '--cluster-config-file',
                      "$d/nodes.conf", '--cluster-node-timeout', '2000']);
     }

@@ -6,7 +6,8 @@
 #  - immediate, delayed (--in) and retried tasks: every one handled, each
 #    queue's keys on its own node only, the asynq invariants there;
 #  - the keys spanning queues (asynq:queues, asynq:servers) where a stock
-#    asynq reads them (plain keys, on the node of their slot).
+#    asynq reads them (plain keys, on the node of their slot);
+#  - the order store deletes go-zero's two cache keys (two slots).
 use strict;
 use warnings;
 use Test::More;
@@ -108,6 +109,10 @@ like($out, qr/^\Q$q[0]\E\s+no\s+0\s+0\s+0\s+0\s+0\s+0\s+${\($N + $D + 2 * $R)}\b
 
 ($st, $out) = cli('-u', $url, 'queue', 'check', @q);
 is($st, 0, 'looklook-cli queue check finds each queue sound on its node') or diag $out;
+
+# the order store's go-zero cache keys (two slots) deleted on the cluster
+ll_run_tap('orders cache on the cluster', 30, ll_objs() . '/t/orders_store_test',
+           "sqlite:$d/orders.db", $url);
 
 unlike($ll->log, qr/runtime error|AddressSanitizer|CROSSSLOT|MOVED/, 'no sanitizer report, no misrouted command');
 $ll->stop;

@@ -339,23 +339,28 @@ orders_uncache(lo_orders_t *s, orders_slot_t *sl, const lo_order_t *o,
 {
     redisReply  *r;
     char         kid[64], ksn[128];
-    int          rc = 0;
+    int          rc = 0, i, each;
 
     if (!s->cache) {
         return 0;
     }
     snprintf(kid, sizeof(kid), ORDERS_CACHE_ID "%lld", (long long) o->id);
     snprintf(ksn, sizeof(ksn), ORDERS_CACHE_SN "%s", o->sn);
-    r = rq_redis_cmd(&sl->redis, "DEL %s %s", kid, ksn);
-    if (r == NULL) {
-        snprintf(err, errlen, "cache redis: %s", sl->redis.err);
-        return -1;
+    /* in a cluster the two keys are in two slots: one DEL each */
+    each = sl->redis.conf->mode == RQ_REDIS_CLUSTER;
+    for (i = 0; i < (each ? 2 : 1) && rc == 0; i++) {
+        r = each ? rq_redis_cmd(&sl->redis, "DEL %s", i ? ksn : kid)
+                 : rq_redis_cmd(&sl->redis, "DEL %s %s", kid, ksn);
+        if (r == NULL) {
+            snprintf(err, errlen, "cache redis: %s", sl->redis.err);
+            return -1;
+        }
+        if (r->type == REDIS_REPLY_ERROR) {
+            snprintf(err, errlen, "cache redis: DEL: %s", r->str);
+            rc = -1;
+        }
+        freeReplyObject(r);
     }
-    if (r->type == REDIS_REPLY_ERROR) {
-        snprintf(err, errlen, "cache redis: DEL: %s", r->str);
-        rc = -1;
-    }
-    freeReplyObject(r);
     return rc;
 }
 

@@ -234,7 +234,7 @@ test_cache(const char *url)
 {
     rq_redis_conf_t  rc;
     rq_redis_t       r;
-    redisReply      *rep;
+    redisReply      *rep, *rep2;
     lo_order_t       o;
     char             kid[64], ksn[96];
     int              i;
@@ -250,16 +250,21 @@ test_cache(const char *url)
     snprintf(ksn, sizeof(ksn), "cache:looklookOrder:homestayOrder:sn:%s", o.sn);
 
     for (i = 0; i < 2; i++) {
-        rep = rq_redis_cmd(&r, "MSET %s {\"Id\":1} %s %lld", kid, ksn,
-                           (long long) o.id);
+        /* one key a command: a cluster URL has them on two nodes */
+        rep = rq_redis_cmd(&r, "SET %s {\"Id\":1}", kid);
+        freeReplyObject(rep);
+        rep = rq_redis_cmd(&r, "SET %s %lld", ksn, (long long) o.id);
         freeReplyObject(rep);
         orders_change_state(store, o.sn, LO_ORDER_WAIT_USE, NULL, err,
                             sizeof(err));
-        rep = rq_redis_cmd(&r, "EXISTS %s %s", kid, ksn);
-        CHECK(rep != NULL && rep->type == REDIS_REPLY_INTEGER && rep->integer == 0,
-           "%s: both cache keys deleted",
+        rep = rq_redis_cmd(&r, "EXISTS %s", kid);
+        rep2 = rq_redis_cmd(&r, "EXISTS %s", ksn);
+        CHECK(rep != NULL && rep->type == REDIS_REPLY_INTEGER && rep->integer == 0
+           && rep2 != NULL && rep2->type == REDIS_REPLY_INTEGER
+           && rep2->integer == 0, "%s: both cache keys deleted",
            i == 0 ? "after the change" : "after a redelivery");
         freeReplyObject(rep);
+        freeReplyObject(rep2);
     }
     orders_order_free(&o);
     rq_redis_close(&r);

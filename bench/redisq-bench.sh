@@ -4,32 +4,8 @@
 # nothing.  Needs LL_OBJS (the build dir) and redis-server.
 #   LL_OBJS=objs-redisq sh bench/redisq-bench.sh
 set -e
-OBJS=${LL_OBJS:-objs}
-OBJS=$(cd "$OBJS" && pwd)
 N=${N:-100000}
-TMP=$(mktemp -d /tmp/redisq-bench-XXXXXX)
-PORT=$(perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen=>1,LocalAddr=>"127.0.0.1:0")->sockport')
-URL=redis://127.0.0.1:$PORT/0
-LLPID=
-
-cleanup() {
-    [ -n "$LLPID" ] && kill -QUIT "$LLPID" 2>/dev/null && sleep 1
-    redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1 || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no \
-    --daemonize yes --logfile "$TMP/redis.log" --dir "$TMP"
-sleep 0.3
-R() { redis-cli -p "$PORT" "$@"; }
-
-# the client and the scripts come from lib/ (the archives make builds)
-cc -O2 -std=gnu11 -D_GNU_SOURCE -Iinclude/looklook -Ilib/asynq -Ilib/redis \
-    -Ilib/time -I"$OBJS/lib/asynq" -o "$TMP/redisq_bench" bench/redisq_bench.c \
-    "$OBJS/libllasynq.a" "$OBJS/libllredis.a" "$OBJS/liblltime.a" \
-    $(pkg-config --cflags --libs hiredis libprotobuf-c uuid libcrypto) -lpthread
-B=$TMP/redisq_bench
+. bench/redisq-lib.sh
 
 echo "host: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"
 
@@ -40,33 +16,14 @@ echo "enqueue bulk (pipelined): $($B enqueue $URL $N bulk) tasks/s"
 R flushall >/dev/null
 
 # ---- drain -------------------------------------------------------------
-start_ll() {    # $1 = redisq settings, $2 = record file
-    cat > "$TMP/ll.conf" <<EOF
-worker_processes = "auto";
-pid_file = "$TMP/ll.pid";
-error_log = "$TMP/error.log";
-log_level = "info";
-modules = (
-  { name = "redisq"; path = "$OBJS/redisq.so"; redis = "$URL"; $1 },
-  { name = "h"; path = "$OBJS/t/redisq_handler.so"; record = "$2"; }
-);
-routes = ( { from = "redisq:*"; to = "h"; } );
-EOF
-    "$OBJS/looklook" -c "$TMP/ll.conf" &
-    LLPID=$!
-    while ! grep -q "generation 1 ready" "$TMP/error.log" 2>/dev/null; do sleep 0.05; done
-}
-stop_ll() { kill -QUIT "$LLPID"; wait "$LLPID" 2>/dev/null || true; LLPID=; rm -f "$TMP/error.log"; }
-cpu() { R info cpu | awk -F: '/^used_cpu_(sys|user):/ { s += $2 } END { printf "%.6f", s }'; }
-
 for C in 10 50; do
     R flushall >/dev/null
     $B enqueue $URL $N bulk >/dev/null
     R set 'asynq:{default}:paused' 1 >/dev/null
     start_ll "concurrency = $C;" "-"
-    c0=$(cpu)
+    c0=$(redis_cpu)
     rate=$($B wait $URL $N 'asynq:{default}:processed')
-    c1=$(cpu)
+    c1=$(redis_cpu)
     rss=$(for p in $(pgrep -P "$LLPID"); do awk "/^VmRSS/ {print \$2}" /proc/$p/status; done | tr '\n' ' ')
     echo "drain $N no-op tasks, concurrency $C per worker, $(pgrep -P "$LLPID" | wc -l) workers:" \
          "$rate tasks/s;" \

@@ -5,7 +5,7 @@
 #   LL_OBJS=objs-redisq sh bench/redisq-bench.sh
 set -e
 N=${N:-100000}
-. bench/redisq-lib.sh
+. bench/lib/redisq.sh
 
 echo "host: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"
 

@@ -1,4 +1,5 @@
-# Shared by bench/redisq-bench.sh and bench/peers.sh (sourced, POSIX sh):
+# Shared by bench/redisq-bench.sh and bench/peers.sh (sourced, POSIX sh;
+# out of bench/*.sh, which make bench runs):
 # a scratch Redis, the redisq_bench client, looklook with redisq and the
 # test handler.  Sets OBJS, TMP, PORT, URL, B; defines R, start_ll,
 # stop_ll, redis_cpu; cleans up on exit.

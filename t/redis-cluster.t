@@ -7,6 +7,7 @@
 #    queue's keys on its own node only, the asynq invariants there;
 #  - the keys spanning queues (asynq:queues, asynq:servers) where a stock
 #    asynq reads them (plain keys, on the node of their slot);
+#  - a worker killed (-9) with tasks leased: they are retried at once;
 #  - the order store deletes go-zero's two cache keys (two slots).
 use strict;
 use warnings;
@@ -109,6 +110,22 @@ like($out, qr/^\Q$q[0]\E\s+no\s+0\s+0\s+0\s+0\s+0\s+0\s+${\($N + $D + 2 * $R)}\b
 
 ($st, $out) = cli('-u', $url, 'queue', 'check', @q);
 is($st, 0, 'looklook-cli queue check finds each queue sound on its node') or diag $out;
+
+# kill -9 of the worker with tasks leased on another node: the respawned
+# worker finds the dead one's leases on that node and retries them at once
+my $kq = $q[1];
+my $kn = $c->node_of("asynq:{$kq}:pending");
+ll_write("$d/k.jsonl", join '', map { qq({"type":"t:k","payload":"sleep=3000 stubborn","queue":"$kq","id":"K$_","retry":5}\n) } 1 .. 6);
+($st, $out) = cli('-u', $url, 'task', 'enqueue', '--file', "$d/k.jsonl");
+is($st, 0, '6 long tasks enqueued') or diag $out;
+ok(ll_wait_until(sub { $kn->cmd('LLEN', "asynq:{$kq}:active") == 6 }, 10),
+   '... all leased, on their node');
+my ($w) = $ll->workers;
+kill 'KILL', $w;
+ok(ll_wait_until(sub { $ll->log =~ /worker \Q$w\E died: 6 of its 6 tasks retried now/ }, 20),
+   "the dead worker's tasks retried at once") or diag $ll->log;
+ok(ll_wait_until(sub { 6 == grep { $_->[3] eq 't:k' } map { [split / /] } split /\n/, ll_slurp($rec) }, 30),
+   '... and run to the end');
 
 # the order store's go-zero cache keys (two slots) deleted on the cluster
 ll_run_tap('orders cache on the cluster', 30, ll_objs() . '/t/orders_store_test',

@@ -487,6 +487,14 @@ rq_redis_open(rq_redis_t *r, const char *host, int port)
         if (rq_setup_cmd(r, c, rc->username ? 3 : 2, argv) != 0) {
             goto fail;
         }
+    } else {
+        /* no password: check that the server asks none, or every command
+         * of this connection would answer NOAUTH, even after the server
+         * stops asking (the connection stays unauthenticated) */
+        argv[0] = "PING";
+        if (rq_setup_cmd(r, c, 1, argv) != 0) {
+            goto fail;
+        }
     }
     return c;
 

@@ -125,8 +125,9 @@ const char *rq_redis_conf_text(const rq_redis_conf_t *rc, char *buf,
 void rq_redis_init(rq_redis_t *r, const rq_redis_conf_t *conf);
 
 /*
- * The connected context (connect, AUTH, SELECT when needed), or NULL with
- * r->err set when Redis is unreachable; after a failure, reconnecting waits
+ * The connected context (connect, AUTH or else PING, SELECT when
+ * needed), or NULL with r->err set when Redis is unreachable or refuses
+ * us (NOAUTH, WRONGPASS); after a failure, reconnecting waits
  * 50 ms, doubling to 2 s, so a dead Redis is not hammered.  The context
  * stays owned by r.  With sentinels, every connect asks them for the
  * master's address and checks that it answers ROLE as master; a READONLY,

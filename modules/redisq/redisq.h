@@ -149,6 +149,7 @@ struct rq_server_s {
 
     /* script error replies (rq_errors.c) */
     ll_log_limit_t      err_log;
+    ll_log_limit_t      hb_log;         /* heartbeat error replies */
     ll_series_t        *err_series;
 
     /* client connections for the handle hook */

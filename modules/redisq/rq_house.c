@@ -217,7 +217,8 @@ rq_heartbeat(rq_server_t *s, rq_redis_t *r, unsigned gen)
         if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
             ok = 0;
             if (rep != NULL) {
-                ll_log(s->in, LL_LOG_WARN, "heartbeat: %s", rep->str);
+                ll_log_fail(s->in, &s->hb_log, LL_LOG_WARN, "heartbeat: %s",
+                            rep->str);
             }
         }
         freeReplyObject(rep);
@@ -226,6 +227,7 @@ rq_heartbeat(rq_server_t *s, rq_redis_t *r, unsigned gen)
         rq_redis_fine(s);
     }
     if (ok) {
+        ll_log_recovered(s->in, &s->hb_log, "heartbeat works again");
         pthread_mutex_lock(&s->lock);
         for (j = s->jobs; j != NULL; j = j->next) {
             if (j->hb_gen == gen) {

@@ -53,6 +53,13 @@ is($r->cmd('LLEN', 'asynq:{q}:pending'), 1, 'only the good task');
 my $m = asynq_decode('TaskMessage', $r->cmd('HGET', 'asynq:{q}:t:K1', 'msg'));
 is_deeply([@$m{qw(type payload retry)}], ['ok', 'a\\u0000b', 3], 'an escaped backslash is text');
 
+# a blank queue first in a file (the bulk enqueue's key cache starts blank)
+ll_write("$dir/blank.jsonl", qq({"type":"ok","queue":""}\n));
+($st, $out) = cli(@u, 'task', 'enqueue', '--file', "$dir/blank.jsonl");
+is($st, 1, 'a blank queue refused');
+like($out, qr/line 1: redisq: invalid task: blank, too long or non-UTF-8 queue name/, '... saying why');
+is($r->cmd('EXISTS', 'asynq:{}:pending'), 0, '... and no asynq:{}: keys');
+
 # ---- cancel says when nothing runs the task -------------------------------
 ($st, $out) = cli(@u, 'task', 'cancel', '--id', 'NOPE');
 is($st, 1, 'cancel of an unknown ID fails');

@@ -94,7 +94,11 @@ rq_enq_prepare(rq_enq_t *e, const ll_msg_t *m, int64_t now_ms,
     if (!rq_name_ok(m->type, 4096)) {
         return rq_enq_invalid(out, "blank or non-UTF-8 task type");
     }
-    if (strcmp(k->name, e->queue) != 0 && rq_keys_init(k, e->queue) != 0) {
+    /* k holds the keys of the last queue, or a blank name: a blank queue
+     * is checked every time, never taken for the cached one */
+    if ((e->queue[0] == '\0' || strcmp(k->name, e->queue) != 0)
+        && rq_keys_init(k, e->queue) != 0)
+    {
         k->name[0] = '\0';
         return rq_enq_invalid(out, "blank, too long or non-UTF-8 queue name");
     }

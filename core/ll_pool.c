@@ -2,6 +2,13 @@
  * The handler pool: a fixed set of threads per worker that run business
  * handlers for the mq modules.  A queued message is linked through its own
  * msg->core[] slots, so dispatching allocates nothing.
+ *
+ * At most one sleeping thread is being woken at a time: a woken thread
+ * that leaves more messages queued wakes the next one.  Short handlers
+ * are then run by the threads already awake, which take the next message
+ * without sleeping, instead of costing one wake-up (futex call, context
+ * switch, contention for the lock) each; a backlog of long ones still
+ * wakes every thread, one after the other.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -18,6 +25,8 @@ struct ll_pool_s {
     pthread_cond_t      exited;
     ll_msg_t           *head;
     ll_msg_t           *tail;
+    int                 idle;       /* threads waiting for work */
+    int                 waking;     /* of them signalled, not yet up */
     pthread_t          *threads;
     int                 nthreads;
     int                 running;
@@ -97,6 +106,18 @@ past_deadline(ll_cycle_t *c)
     return dl != 0 && ll_now_ms() >= dl;
 }
 
+/* Wake a sleeping thread for queued work, unless one is on its way
+ * already (it wakes the next if it leaves work queued).  With p->lock. */
+static void
+pool_wake(ll_pool_t *p)
+{
+    if (p->waking == 0 && p->idle > 0) {
+        p->waking++;
+        pthread_cond_signal(&p->work);
+    }
+}
+
+
 static void *
 pool_thread(void *arg)
 {
@@ -107,7 +128,12 @@ pool_thread(void *arg)
     pthread_mutex_lock(&p->lock);
     for ( ;; ) {
         while (p->head == NULL && !p->stopping) {
+            p->idle++;
             pthread_cond_wait(&p->work, &p->lock);
+            p->idle--;
+            if (p->waking > 0) {
+                p->waking--;
+            }
         }
         if (p->head == NULL) {
             break;      /* stopping, and nothing left to give back */
@@ -116,6 +142,8 @@ pool_thread(void *arg)
         p->head = Q_NEXT(m);
         if (p->head == NULL) {
             p->tail = NULL;
+        } else {
+            pool_wake(p);
         }
         stopping = p->stopping;
         pthread_mutex_unlock(&p->lock);
@@ -206,7 +234,7 @@ ll_dispatch(ll_instance_t *in, ll_msg_t *msg, ll_done_pt done, void *arg)
         p->head = msg;
     }
     p->tail = msg;
-    pthread_cond_signal(&p->work);
+    pool_wake(p);
     pthread_mutex_unlock(&p->lock);
     return 0;
 }

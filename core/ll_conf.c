@@ -582,6 +582,11 @@ load_routes(ll_conf_t *c, char *err, size_t n)
                                    "route: \"from\" must be \"module:type\", "
                                    "e.g. \"redisq:defer:homestay_order:close\"");
         }
+        /* echoed in errors and metric names: one line each */
+        if (has_cntrl(c->routes[i].from) || has_cntrl(c->routes[i].to)) {
+            return ll__conf_errorf(err, n, r, "route: \"from\" and \"to\" "
+                                   "must not hold control characters");
+        }
     }
     c->nroutes = len;
     return 0;

@@ -182,6 +182,14 @@ routes = (
   { from = "nope:job"; to = "k"; }   #<
 );
 EOF
+    [ 'route with a newline', <<'EOF', qr/^route: "from" and "to" must not hold control characters$/ ],
+modules = (
+  { name = "k"; path = "%%T%%/core_sink.so"; file = "%%DIR%%/k.txt"; }
+);
+routes = (
+  { from = "k\nx:job"; to = "k"; }   #<
+);
+EOF
     [ 'route to an unknown module', <<'EOF', qr/route to unknown module "zz"/ ],
 modules = (
   { name = "src"; path = "%%T%%/core_source.so"; },

@@ -326,13 +326,6 @@ cron_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
         return ll_setting_error(in, err, errlen, "redis", "module \"%s\": "
                                 "redis: %s", ll_instance_name(in), why);
     }
-    if (cr->rc.mode == RQ_REDIS_CLUSTER) {
-        /* a tick's script writes the entry's state and asynq's history key
-         * (no hash tag, as asynq names it): two slots */
-        return ll_setting_error(in, err, errlen, "redis", "module \"%s\": "
-                                "redis: cron needs one Redis (or Sentinel), "
-                                "not a cluster", ll_instance_name(in));
-    }
     rq_redis_conf_text(&cr->rc, cr->where, sizeof(cr->where));
     /* README.md, "Exactly once": a completed task must outlive the longest
      * time a takeover may still enqueue it again */

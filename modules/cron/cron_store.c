@@ -67,10 +67,13 @@ static rq_script_t claim_script = RQ_SCRIPT(
     "return {2, T, 0, gave, from}\n");
 
 /*
- * FIRED  KEYS: state, history.  ARGV: tick ("" = manual run), enqueue
+ * FIRED  KEYS: state[, history].  ARGV: tick ("" = manual run), enqueue
  * time s, task id ("" = nothing enqueued), event bytes.
  * Raises the watermark; the first to report a tick records prev, task and
  * one history event (docs/asynq-compat.md 11: keep the newest 1,000).
+ * Without the history key (a cluster: asynq names it with no hash tag, so
+ * it may live on another node) it returns 2 where the event is due, and
+ * the caller writes it there (fired_history).
  */
 static rq_script_t fired_script = RQ_SCRIPT(
     "if ARGV[1] ~= '' then\n"
@@ -81,6 +84,7 @@ static rq_script_t fired_script = RQ_SCRIPT(
     "if ARGV[3] == '' then return 1 end\n"
     "redis.call('HSET', KEYS[1], 'prev', ARGV[1] ~= '' and ARGV[1] or"
     " ARGV[2], 'task', ARGV[3])\n"
+    "if #KEYS == 1 then return 2 end\n"
     "redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -1000)\n"
     "redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])\n"
     "return 1\n");
@@ -231,6 +235,58 @@ cron_store_claim(cron_t *cr, cron_entry_t **e, const int64_t *tick, size_t n,
     return rc;
 }
 
+/* Drain n pipelined replies (what: for the log); -1 if any is missing or
+ * an error. */
+static int
+cron_store_drain(cron_t *cr, size_t n, const char *what)
+{
+    redisReply  *r;
+    int          rc = 0;
+
+    while (n-- > 0) {
+        r = rq_redis_reply(&cr->r);
+        if (r == NULL) {
+            return -1;
+        }
+        if (r->type == REDIS_REPLY_ERROR) {
+            ll_log(cr->in, LL_LOG_ERR, "%s: %s", what, r->str);
+            rc = -1;
+        }
+        freeReplyObject(r);
+    }
+    return rc;
+}
+
+/*
+ * The history event of a tick FIRED recorded in a cluster: the two
+ * commands of FIRED's tail, on the history key's node.  Run after the
+ * state is recorded, by the one caller whose FIRED raised the watermark,
+ * so the event is never written twice; a crash in between loses that one
+ * event (history is a view: asynq's own scheduler writes it after its
+ * enqueue, separately, too), never a tick.
+ */
+static void
+fired_history(cron_t *cr, cron_entry_t *e, const char *et, const uint8_t *ev,
+    size_t evlen)
+{
+    const char  *argv[4];
+    size_t       argl[4];
+
+    argv[0] = "ZREMRANGEBYRANK"; argv[1] = e->history_key;
+    argv[2] = "0"; argv[3] = "-1000";
+    if (rq_redis_append(&cr->r, 4, argv, NULL) != 0) {
+        return;
+    }
+    argv[0] = "ZADD"; argv[2] = et; argv[3] = (const char *) ev;
+    argl[0] = 4; argl[1] = strlen(e->history_key); argl[2] = strlen(et);
+    argl[3] = evlen;
+    if (rq_redis_append(&cr->r, 4, argv, argl) != 0) {
+        cron_store_drain(cr, 1, e->history_key);
+        return;
+    }
+    cron_store_drain(cr, 2, e->history_key);
+}
+
 int
 cron_store_fired(cron_t *cr, cron_entry_t *e, int64_t tick,
     const char *task_id, int64_t enqueue_time)
@@ -242,6 +298,7 @@ cron_store_fired(cron_t *cr, cron_entry_t *e, int64_t tick,
     size_t       evlen = 0;
     char         t[24], et[24];
     int64_t      rc;
+    int          nkeys;
 
     if (task_id != NULL) {
         ev = cron_encode_event(task_id, enqueue_time, &evlen);
@@ -255,21 +312,23 @@ cron_store_fired(cron_t *cr, cron_entry_t *e, int64_t tick,
         t[0] = '\0';
     }
     snprintf(et, sizeof(et), "%lld", (long long) enqueue_time);
+    /* one script with both keys, unless they may be on two nodes */
+    nkeys = cr->rc.mode == RQ_REDIS_CLUSTER ? 1 : 2;
     argv[0] = e->state_key;
     argv[1] = e->history_key;
-    argv[2] = t;
-    argv[3] = et;
-    argv[4] = task_id != NULL ? task_id : "";
-    argv[5] = ev != NULL ? (const char *) ev : "";
+    argv[nkeys] = t;
+    argv[nkeys + 1] = et;
+    argv[nkeys + 2] = task_id != NULL ? task_id : "";
+    argv[nkeys + 3] = ev != NULL ? (const char *) ev : "";
     argl[0] = strlen(argv[0]);
     argl[1] = strlen(argv[1]);
-    argl[2] = strlen(t);
-    argl[3] = strlen(et);
-    argl[4] = strlen(argv[4]);
-    argl[5] = evlen;
-    r = rq_redis_eval(&cr->r, &fired_script, 2, 6, argv, argl);
-    free(ev);
+    argl[nkeys] = strlen(t);
+    argl[nkeys + 1] = strlen(et);
+    argl[nkeys + 2] = strlen(argv[nkeys + 2]);
+    argl[nkeys + 3] = evlen;
+    r = rq_redis_eval(&cr->r, &fired_script, nkeys, nkeys + 4, argv, argl);
     if (r == NULL) {
+        free(ev);
         cron_redis_failed(cr);
         return -1;
     }
@@ -277,10 +336,16 @@ cron_store_fired(cron_t *cr, cron_entry_t *e, int64_t tick,
         ll_log(cr->in, LL_LOG_ERR, "entry %s: recording tick %lld failed: %s",
                e->id, (long long) tick, r->str);
         freeReplyObject(r);
+        free(ev);
         return -1;
     }
     rc = reply_int(r);
     freeReplyObject(r);
+    if (rc == 2) {
+        fired_history(cr, e, et, ev, evlen);
+        rc = 1;
+    }
+    free(ev);
     return (int) rc;
 }
 
@@ -365,27 +430,6 @@ cron_store_prevs(cron_t *cr, int64_t *prev)
     return 0;
 }
 
-/* Drain n pipelined replies; -1 if any is missing or an error. */
-static int
-cron_store_drain(cron_t *cr, size_t n)
-{
-    redisReply  *r;
-    int          rc = 0;
-
-    while (n-- > 0) {
-        r = rq_redis_reply(&cr->r);
-        if (r == NULL) {
-            return -1;
-        }
-        if (r->type == REDIS_REPLY_ERROR) {
-            ll_log(cr->in, LL_LOG_ERR, "scheduler entries: %s", r->str);
-            rc = -1;
-        }
-        freeReplyObject(r);
-    }
-    return rc;
-}
-
 /*
  * One instance (the leader) publishes the entries as an asynq scheduler,
  * so asynqmon and `asynq cron ls` show each entry once however many
@@ -462,6 +506,8 @@ cron_store_heartbeat(cron_t *cr)
         goto done;
     }
     cmds++;
+    /* MULTI goes where the list is (its own slot in a cluster) */
+    rq_redis_route(&cr->r, cr->list_key);
     a[0] = "MULTI";
     if (rq_redis_append(&cr->r, 1, a, NULL) != 0) {
         goto drain;
@@ -499,7 +545,7 @@ cron_store_heartbeat(cron_t *cr)
     }
 
 drain:
-    cron_store_drain(cr, cmds);
+    cron_store_drain(cr, cmds, "scheduler entries");
 done:
     for (i = 0; bufs != NULL && i < n; i++) {
         free(bufs[i]);

@@ -212,33 +212,42 @@ rq_script_t  rq_s_enqueue_batch = RQ_SCRIPT(
  * told apart if it dies).  ARGV: lease expiry s, task key prefix, n.  Returns -1 when paused, else
  * {id1, msg1, id2, msg2, ...}; an ID popped without a hash (or whose key
  * is no hash) is dropped, never leased: its msg is nil.  A hash without a
- * msg is leased like any task, with msg "": the caller archives it.  The
- * leases are added by one ZADD. */
+ * msg is leased like any task, with msg "": the caller archives it.
+ * The batch leaves Redis as n RPOPLPUSHes would (the oldest IDs, in the
+ * same order in active) but with one LRANGE, LTRIM and LPUSH for all, and
+ * the hash's type told by HGET's own answer (pcall: an error is a key of
+ * another type) rather than a TYPE per task; the leases go with one ZADD. */
 rq_script_t  rq_s_dequeue = RQ_SCRIPT(
     RQ_LUA_TYPES
     "local e = types(KEYS[1], 'list', KEYS[3], 'list', KEYS[4], 'zset',"
     " KEYS[5], 'zset')\n"
     "if e then return e end\n"
     "if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end\n"
-    "local out, lease = {}, {}\n"
-    "for i = 1, tonumber(ARGV[3]) do\n"
-    "  local id = redis.call('RPOPLPUSH', KEYS[1], KEYS[3])\n"
-    "  if not id then break end\n"
+    "local ids = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[3]), -1)\n"
+    "if #ids == 0 then return {} end\n"
+    "redis.call('LTRIM', KEYS[1], 0, -#ids - 1)\n"
+    "local out, lease, moved = {}, {}, {}\n"
+    "for i = #ids, 1, -1 do\n"
+    "  local id = ids[i]\n"
     "  local key = ARGV[2] .. id\n"
-    "  local msg = false\n"
-    "  if ishash(key) then\n"
-    "    msg = redis.call('HGET', key, 'msg') or ''\n"
+    "  local msg = redis.pcall('HGET', key, 'msg')\n"
+    "  if type(msg) == 'table' then\n"
+    "    msg = false\n"
+    "  elseif not msg and redis.call('EXISTS', key) == 1 then\n"
+    "    msg = ''\n"
+    "  end\n"
+    "  if msg then\n"
     "    redis.call('HSET', key, 'state', 'active')\n"
     "    redis.call('HDEL', key, 'pending_since')\n"
+    "    moved[#moved + 1] = id\n"
     "    lease[#lease + 1] = ARGV[1]\n"
     "    lease[#lease + 1] = id\n"
-    "  else\n"
-    "    redis.call('LREM', KEYS[3], 1, id)\n"
     "  end\n"
     "  out[#out + 1] = id\n"
     "  out[#out + 1] = msg\n"
     "end\n"
-    "if #lease > 0 then\n"
+    "if #moved > 0 then\n"
+    "  redis.call('LPUSH', KEYS[3], unpack(moved))\n"
     "  redis.call('ZADD', KEYS[4], unpack(lease))\n"
     "  redis.call('ZADD', KEYS[5], unpack(lease))\n"
     "end\n"

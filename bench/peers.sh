@@ -96,7 +96,7 @@ latency() {
         i=0
         while [ "$(wc -l < "$TMP/rec.txt")" -lt "$3" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
         stop_ll
-        awk '{ split($3, a, "_"); print $1 - substr(a[1], 2) }' "$TMP/rec.txt" | sort -n > "$TMP/lat"
+        latencies "$TMP/rec.txt" > "$TMP/lat"
     else
         worker "$1" 10 "$3" "$TMP/out"
         sleep 3     # booted
@@ -130,8 +130,8 @@ echo "load at end $(cut -d' ' -f1-3 /proc/loadavg)"
 [ -n "${RAW:-}" ] && sed 's/^/raw: /' "$RES"
 
 # per figure: looklook's median [range], each peer's ratio to looklook in
-# the same round, median [range]; a latency of looklook under 1 ms counts
-# as 1 ms (its handler's clock) in the ratios
+# the same round, median [range]; a looklook latency under 1 ms counts as
+# 1 ms in the ratios, since the peers time their jobs on 1 ms clocks
 awk '
 function f(x) { return sprintf(x >= 100 ? "%.0f" : "%.3g", x) }
 function med(s,   a, n, i, j, t) {
@@ -148,7 +148,7 @@ END {
         for (r in rounds) {
             if (!((k, "looklook", r) in v)) continue
             ll = ll " " v[k, "looklook", r]
-            # latencies: the looklook handler clock has 1 ms steps
+            # latencies: the peers' clocks have 1 ms steps
             d = k ~ /_ms$/ && v[k, "looklook", r] < 1 ? 1 : v[k, "looklook", r]
             if (d == 0) continue
             if (v[k, "bullmq", r] != "") bq = bq " " v[k, "bullmq", r] / d

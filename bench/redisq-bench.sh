@@ -37,7 +37,7 @@ R flushall >/dev/null
 start_ll "concurrency = 20;" "$TMP/rec.txt"
 $B delayed $URL 2000 20000
 sleep 23
-awk '{ split($3, a, "_"); print $1 - substr(a[1], 2) }' "$TMP/rec.txt" | sort -n > "$TMP/late"
+latencies "$TMP/rec.txt" > "$TMP/late"
 echo "lateness of 2000 delayed tasks due over 20 s (ms): n=$(wc -l < "$TMP/late")" \
      "p50=$(awk '{a[NR]=$1} END {print a[int(NR*0.5)]}' "$TMP/late")" \
      "p99=$(awk '{a[NR]=$1} END {print a[int(NR*0.99)]}' "$TMP/late")" \
@@ -47,8 +47,8 @@ echo "lateness of 2000 delayed tasks due over 20 s (ms): n=$(wc -l < "$TMP/late"
 : > "$TMP/rec.txt"
 $B idle $URL 200 50
 sleep 0.5
-awk '{ split($3, a, "_"); print $1 - substr(a[1], 2) }' "$TMP/rec.txt" | sort -n > "$TMP/idle"
-echo "idle pick-up latency (ms, enqueue call to handler start, 1 ms clock): n=$(wc -l < "$TMP/idle")" \
+latencies "$TMP/rec.txt" > "$TMP/idle"
+echo "idle pick-up latency (ms, enqueue call to handler start): n=$(wc -l < "$TMP/idle")" \
      "p50=$(awk '{a[NR]=$1} END {print a[int(NR*0.5)]}' "$TMP/idle")" \
      "p99=$(awk '{a[NR]=$1} END {print a[int(NR*0.99)]}' "$TMP/idle")" \
      "max=$(tail -1 "$TMP/idle")"

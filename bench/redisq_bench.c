@@ -3,8 +3,9 @@
  * module's own client code (rq_client.c).
  *
  *   redisq_bench enqueue URL N single|bulk PAYLOAD   prints tasks/s
- *   redisq_bench delayed URL N SPAN_MS               IDs "d<due ms>_<i>"
- *   redisq_bench idle URL N GAP_MS                   IDs "i<enqueue ms>_<i>"
+ *   redisq_bench delayed URL N SPAN_MS               IDs "d<due us>_<i>"
+ *   redisq_bench idle URL N GAP_MS                   IDs "i<enqueue us>_<i>"
+ * (us: Unix microseconds, as the handler records with microseconds = true)
  *   redisq_bench wait URL N KEY       deletes asynq:{default}:paused, then
  *                                     prints tasks/s from KEY's first
  *                                     change until it reaches N
@@ -99,7 +100,7 @@ main(int argc, char **argv)
         for (i = 0; i < n; i++) {
             m[i].process_at_ms = now + random() % arg;
             snprintf(ids[i], sizeof(ids[i]), "d%lld_%ld",
-                     (long long) m[i].process_at_ms, i);
+                     (long long) m[i].process_at_ms * 1000, i);
             m[i].id = ids[i];
         }
         rq_enqueue_many(&r, m, (size_t) n, out);
@@ -109,7 +110,7 @@ main(int argc, char **argv)
         for (i = 0; i < n; i++) {
             usleep((useconds_t) arg * 1000);
             snprintf(ids[i], sizeof(ids[i]), "i%lld_%ld",
-                     (long long) lt_now_ms(), i);
+                     (long long) (lt_now_ns() / 1000), i);
             m[i].id = ids[i];
             rq_enqueue(&r, &m[i], &out[i]);
         }

@@ -2,7 +2,7 @@
 # out of bench/*.sh, which make bench runs):
 # a scratch Redis, the redisq_bench client, looklook with redisq and the
 # test handler.  Sets OBJS, TMP, PORT, URL, B; defines R, start_ll,
-# stop_ll, redis_cpu; cleans up on exit.
+# stop_ll, redis_cpu, latencies; cleans up on exit.
 OBJS=${LL_OBJS:-objs}
 OBJS=$(cd "$OBJS" && pwd)
 TMP=$(mktemp -d /tmp/redisq-bench-XXXXXX)
@@ -31,7 +31,8 @@ cc -O2 -std=gnu11 -D_GNU_SOURCE -Iinclude/looklook -Ilib/asynq -Ilib/redis \
 B=$TMP/redisq_bench
 
 # start_ll SETTINGS RECORD [WORKERS]: redisq's settings, the handler's
-# record file ("-" none), worker_processes (default "auto")
+# record file ("-" none; times in microseconds), worker_processes (default
+# "auto"); fails if looklook exits before it is ready
 start_ll() {
     w=${3:-'"auto"'}
     cat > "$TMP/ll.conf" <<EOC
@@ -41,14 +42,28 @@ error_log = "$TMP/error.log";
 log_level = "info";
 modules = (
   { name = "redisq"; path = "$OBJS/redisq.so"; redis = "$URL"; $1 },
-  { name = "h"; path = "$OBJS/t/redisq_handler.so"; record = "$2"; }
+  { name = "h"; path = "$OBJS/t/redisq_handler.so"; record = "$2"; microseconds = true; }
 );
 routes = ( { from = "redisq:*"; to = "h"; } );
 EOC
     "$OBJS/looklook" -c "$TMP/ll.conf" &
     LLPID=$!
-    while ! grep -q "generation 1 ready" "$TMP/error.log" 2>/dev/null; do sleep 0.05; done
+    while ! grep -q "generation 1 ready" "$TMP/error.log" 2>/dev/null; do
+        if ! kill -0 "$LLPID" 2>/dev/null; then
+            echo "looklook exited before it was ready:" >&2
+            cat "$TMP/error.log" >&2
+            LLPID=
+            exit 1
+        fi
+        sleep 0.05
+    done
 }
 stop_ll() { kill -QUIT "$LLPID"; wait "$LLPID" 2>/dev/null || true; LLPID=; rm -f "$TMP/error.log"; }
 # Redis's CPU seconds so far
 redis_cpu() { R info cpu | awk -F: '/^used_cpu_(sys|user):/ { s += $2 } END { printf "%.6f", s }'; }
+# latencies REC: the handler's start minus the time in each task's ID
+# (redisq_bench's idle and delayed IDs), in ms with microsecond steps,
+# sorted
+latencies() {
+    awk '{ split($3, a, "_"); printf "%.3f\n", ($1 - substr(a[1], 2)) / 1000 }' "$1" | sort -n
+}

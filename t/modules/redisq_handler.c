@@ -12,21 +12,27 @@
  * Every call appends one line to the file `record` ("-": none):
  *   <start ms> <end ms> <id> <type> <queue> <attempt> <max_retry>
  *   <deadline ms> <cancelled> <nheaders> [<header=value>...]
+ * With `microseconds = true` start and end are Unix microseconds (the
+ * benchmarks' latencies, below a millisecond).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "looklook.h"
 
 typedef struct {
     char           *record;
+    int             microseconds;
 } rqh_conf_t;
 
 static const ll_conf_field_t  rqh_schema[] = {
     LL_SET_STR(rqh_conf_t, record, "record", LL_CONF_REQUIRED, NULL,
       "file each call is appended to"),
+    LL_SET_BOOL(rqh_conf_t, microseconds, "microseconds", 0, 0,
+      "record start and end in microseconds"),
     LL_SET_END
 };
 
@@ -39,13 +45,27 @@ rqh_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
 }
 
 
+/* now in the record's unit */
+static int64_t
+rqh_now(const rqh_conf_t *c)
+{
+    struct timespec  ts;
+
+    if (!c->microseconds) {
+        return ll_now_ms();
+    }
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+
 static int
 rqh_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
 {
     rqh_conf_t  *c = ll_get_data(in);
     char         words[512], line[2048], *w, *save = NULL;
     const char  *out = "done", *send = NULL;
-    int64_t      start = ll_now_ms(), sleep_ms = 0, delay = -1, until = -1;
+    int64_t      start = rqh_now(c), sleep_ms = 0, delay = -1, until = -1;
     int          stubborn = 0, n;
     size_t       i;
     FILE        *f;
@@ -89,7 +109,7 @@ rqh_handle(ll_instance_t *in, const ll_msg_t *msg, ll_result_t *res)
     }
 
     n = snprintf(line, sizeof(line), "%lld %lld %s %s %s %d %d %lld %d %zu",
-                 (long long) start, (long long) ll_now_ms(), msg->id,
+                 (long long) start, (long long) rqh_now(c), msg->id,
                  msg->type, ll_msg_opt_str(msg, "queue", "-"), msg->attempt,
                  msg->max_retry,
                  (long long) msg->deadline_ms, ll_msg_cancelled(msg),

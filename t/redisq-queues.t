@@ -10,6 +10,7 @@ use LL::Test;
 use LL::Redis;
 use LL::Asynq;
 use LL::AsynqCheck;
+use Time::HiRes qw(sleep);
 
 my $r = LL::Redis->start;
 my $ll = LL::Test::Server->new;
@@ -33,6 +34,32 @@ is_deeply($info->{queues}, { 'email:send' => 3, 'orders.high' => 2, '1st' => 1, 
           'ServerInfo lists them with their weights (weight 0 dropped, as asynq)');
 asynq_check_ok($r, 'list form', @names);
 $ll->stop;
+
+# More queues than slots: at concurrency 1 (two slots) the four queues'
+# idle waiters cannot all hold a slot for the dequeue they pipeline behind
+# BLMOVE; a task that arrives on a queue whose waiter holds none is the
+# fetcher's, which must be told when a waiter gives its slot back.  Each
+# task is enqueued while the server is idle, on every queue in turn.
+{
+    my $t = LL::Test::Server->new;
+    my $trec = $t->dir . '/rec.txt';
+    my @qs = qw(a b c d);
+    $t->conf(redisq_conf(url => $r->url, record => $trec, redisq =>
+        'concurrency = 1; queues = ( ' . join(', ', map { qq({ name = "$_"; weight = 1; }) } @qs) . ' );'));
+    ok($t->start, 'started: four queues, concurrency 1') or BAIL_OUT($t->log);
+    my $ran = 0;
+    for my $round (1 .. 3) {
+        for my $q (@qs) {
+            sleep 0.6 if $round > 1 && $q eq 'a';   # waiters past a BLMOVE timeout
+            my ($st, $out) = cli('-u', $r->url, 'task', 'enqueue', 't:q', 'done', '--queue', $q,
+                                 '--id', "idle $q $round");
+            $ran++ if $st == 0 && ll_wait_until(sub { index(ll_slurp($trec), " idle $q $round t:q ") >= 0 }, 10);
+        }
+    }
+    is($ran, 12, 'each of the 12 tasks ran, whichever queue it came on') or diag(ll_slurp($trec), $t->log);
+    asynq_check_ok($r, 'more queues than slots', @qs);
+    $t->stop;
+}
 
 # refused: an entry without a name or weight, an extra key, a duplicate
 for my $bad ('( { name = "a"; } )', '( { weight = 1; } )', '( { name = "a"; weight = "x"; } )',

@@ -138,6 +138,9 @@ struct rq_server_s {
     rq_job_t           *ready;          /* leased, waiting for a slot */
     rq_job_t          **ready_tail;
     int                 nready;         /* atomic reads outside the lock */
+    int                 reserved;       /* slots the waiters' dequeues in
+                                         * flight may fill (atomic) */
+    pthread_mutex_t     deq_lock;       /* dequeue replies, one at a time */
     rq_job_t           *orphans;        /* given back at stop; freed in fini */
 
     unsigned            ack_loaded;     /* rq_load_scripts per thread */

@@ -179,6 +179,7 @@ rq_server_free(rq_server_t *s)
         pthread_mutex_destroy(&s->client_lock[i]);
     }
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->deq_lock);
     pthread_cond_destroy(&s->fetch_cond);
     pthread_cond_destroy(&s->idle_cond);
     pthread_cond_destroy(&s->ack_cond);
@@ -250,6 +251,7 @@ rq_init(ll_instance_t *in, void *conf, char *err, size_t errlen)
     rq_redis_conf_text(&s->rc, s->where, sizeof(s->where));
 
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->deq_lock, NULL);
     rq_errors_init(s);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

@@ -119,13 +119,15 @@ static void rq_done(ll_msg_t *msg, int outcome, const ll_result_t *res,
 
 
 /* Room for more leased tasks: concurrency running plus as many waiting
- * (prefetched, so a freed slot is refilled without a Redis round trip). */
+ * (prefetched, so a freed slot is refilled without a Redis round trip),
+ * less the slots the waiters' dequeues in flight may fill. */
 static int
 rq_room(rq_server_t *s)
 {
     return (int) (2 * s->conf->concurrency)
            - __atomic_load_n(&s->busy, __ATOMIC_ACQUIRE)
-           - __atomic_load_n(&s->nready, __ATOMIC_ACQUIRE);
+           - __atomic_load_n(&s->nready, __ATOMIC_ACQUIRE)
+           - __atomic_load_n(&s->reserved, __ATOMIC_ACQUIRE);
 }
 
 
@@ -375,62 +377,95 @@ rq_start_job(rq_server_t *s, rq_queue_t *q, const redisReply *id,
 }
 
 
+/* One call of the dequeue script: its arguments, and the lease it gives. */
+typedef struct {
+    const char  *argv[8];
+    char         lease[24];
+    char         cnt[16];
+    int64_t      lease_ms;
+} rq_deq_call_t;
+
+
+static void
+rq_deq_prepare(rq_deq_call_t *d, rq_queue_t *q, int n)
+{
+    int64_t  lease_s = lt_now_ms() / 1000 + RQ_LEASE_S;
+
+    d->lease_ms = lease_s * 1000;
+    snprintf(d->lease, sizeof(d->lease), "%lld", (long long) lease_s);
+    snprintf(d->cnt, sizeof(d->cnt), "%d", n);
+    d->argv[0] = q->k.pending;
+    d->argv[1] = q->k.paused;
+    d->argv[2] = q->k.active;
+    d->argv[3] = q->k.lease;
+    d->argv[4] = q->held;
+    d->argv[5] = d->lease;
+    d->argv[6] = q->k.task_prefix;
+    d->argv[7] = d->cnt;
+}
+
+
 /*
- * Lease up to n tasks from q and start them (or queue them for a slot).  Returns how many were
- * leased, 0 if none (or paused), -1 on a Redis failure.
+ * Start the tasks of a dequeue reply (or queue them for a slot); takes rep.
+ * Returns how many were leased, 0 if none (or paused), -1 on a Redis
+ * failure (rep NULL) or an error reply.  The fetcher and a waiter may both
+ * have a reply of one queue in hand: deq_lock makes them take turns.
  */
 static int
-rq_dequeue(rq_server_t *s, rq_redis_t *r, rq_queue_t *q, int n)
+rq_deq_reply(rq_server_t *s, rq_redis_t *r, rq_queue_t *q,
+    const rq_deq_call_t *d, redisReply *rep)
 {
-    rq_job_t    *list;
-    redisReply  *rep;
-    const char  *argv[8];
-    char         lease[24], cnt[16], why[RQ_QNAME_MAX + 32];
-    int64_t      now = lt_now_ms(), lease_s = now / 1000 + RQ_LEASE_S;
-    size_t       i;
-    int          got;
+    rq_job_t  *list;
+    char       why[RQ_QNAME_MAX + 32];
+    int64_t    now = lt_now_ms();
+    size_t     i;
+    int        got = -1;
 
-    snprintf(lease, sizeof(lease), "%lld", (long long) lease_s);
-    snprintf(cnt, sizeof(cnt), "%d", n);
-    argv[0] = q->k.pending;
-    argv[1] = q->k.paused;
-    argv[2] = q->k.active;
-    argv[3] = q->k.lease;
-    argv[4] = q->held;
-    argv[5] = lease;
-    argv[6] = q->k.task_prefix;
-    argv[7] = cnt;
-    rep = rq_redis_eval(r, &rq_s_dequeue, 5, 8, argv, NULL);
     if (rep == NULL) {
         rq_redis_failed(s, r);
         return -1;
     }
     rq_redis_fine(s);
+    pthread_mutex_lock(&s->deq_lock);
     if (rep->type == REDIS_REPLY_ERROR) {
         snprintf(why, sizeof(why), "dequeue from %s", q->k.name);
         rq_script_error(s, &q->fail, why, rep);
-        freeReplyObject(rep);
-        return -1;
-    }
-    ll_log_recovered(s->in, &q->fail, "dequeue from %s works again",
-                     q->k.name);
-    if (rep->type == REDIS_REPLY_INTEGER) {
+    } else if (rep->type == REDIS_REPLY_INTEGER) {
+        ll_log_recovered(s->in, &q->fail, "dequeue from %s works again",
+                         q->k.name);
         q->paused = 1;
-        freeReplyObject(rep);
-        return 0;
+        got = 0;
+    } else {
+        ll_log_recovered(s->in, &q->fail, "dequeue from %s works again",
+                         q->k.name);
+        q->paused = 0;
+        got = (int) (rep->elements / 2);
+        for (i = 0; i + 1 < rep->elements; i += 2) {
+            rq_start_job(s, q, rep->element[i], rep->element[i + 1], now,
+                         d->lease_ms);
+        }
     }
-    q->paused = 0;
-    got = (int) (rep->elements / 2);
-    for (i = 0; i + 1 < rep->elements; i += 2) {
-        rq_start_job(s, q, rep->element[i], rep->element[i + 1], now,
-                     lease_s * 1000);
-    }
+    pthread_mutex_unlock(&s->deq_lock);
     freeReplyObject(rep);
-    pthread_mutex_lock(&s->lock);
-    list = rq_pump(s, INT_MAX);
-    pthread_mutex_unlock(&s->lock);
-    rq_dispatch(s, list);
+    if (got >= 0) {
+        pthread_mutex_lock(&s->lock);
+        list = rq_pump(s, INT_MAX);
+        pthread_mutex_unlock(&s->lock);
+        rq_dispatch(s, list);
+    }
     return got;
+}
+
+
+/* Lease up to n tasks from q and start them: rq_deq_reply's answer. */
+static int
+rq_dequeue(rq_server_t *s, rq_redis_t *r, rq_queue_t *q, int n)
+{
+    rq_deq_call_t  d;
+
+    rq_deq_prepare(&d, q, n);
+    return rq_deq_reply(s, r, q, &d,
+                        rq_redis_eval(r, &rq_s_dequeue, 5, 8, d.argv, NULL));
 }
 
 
@@ -507,8 +542,12 @@ rq_fetcher_main(void *arg)
 /*
  * Block in BLMOVE q:pending q:pending RIGHT RIGHT while the fetcher is
  * idle: it returns as soon as the list is non-empty and leaves the list
- * as it was (the right end is popped and pushed back), so it only wakes
- * the fetcher, which then runs the atomic dequeue script.
+ * as it was (the right end is popped and pushed back).  The dequeue
+ * script for one task is pipelined behind it: Redis runs it as soon as
+ * BLMOVE returns, so the first task after a quiet spell is leased with the
+ * wake-up itself, not a round trip of the fetcher's later.  The slot is
+ * reserved while the call is out (rq_room); more work (a task taken, a
+ * failure, no slot) wakes the fetcher.
  * @locality a waiter thread (one per served queue)
  */
 void *
@@ -517,11 +556,12 @@ rq_waiter_main(void *arg)
     rq_queue_t       *q = arg;
     rq_server_t      *s = q->srv;
     rq_redis_t        r;
+    rq_deq_call_t     d;
     redisReply       *rep;
     struct timespec   ts;
     ll_log_limit_t    bad = { 0 };      /* error replies */
     int64_t           pause = 0;
-    int               paused;
+    int               paused, slot, got, sent, more;
 
     rq_redis_init(&r, &s->rc);
     for ( ;; ) {
@@ -538,13 +578,44 @@ rq_waiter_main(void *arg)
             pthread_mutex_unlock(&s->lock);
             break;
         }
+        slot = !paused && rq_room(s) > 0;
+        if (slot) {
+            __atomic_add_fetch(&s->reserved, 1, __ATOMIC_ACQ_REL);
+        }
         pthread_mutex_unlock(&s->lock);
         if (paused) {
             continue;
         }
 
-        rep = rq_redis_cmd(&r, "BLMOVE %s %s RIGHT RIGHT 0.5", q->k.pending,
-                           q->k.pending);
+        sent = rq_redis_appendf(&r, "BLMOVE %s %s RIGHT RIGHT 0.5",
+                                q->k.pending, q->k.pending) == 0;
+        if (sent && slot) {
+            rq_deq_prepare(&d, q, 1);
+            slot = rq_redis_append_eval(&r, &rq_s_dequeue, 5, 8, d.argv,
+                                        NULL) == 0 ? 2 : 1;
+        }
+        rep = sent ? rq_redis_reply(&r) : NULL;
+        got = -1;
+        if (slot == 2 && rep != NULL) {
+            /* its reply comes whatever BLMOVE's was; none once the
+             * connection is lost (a task it leased then comes back when
+             * the lease expires, as after any lost dequeue reply) */
+            redisReply  *deq = rq_redis_reply(&r);
+
+            if (deq != NULL && rq_redis_is_error(deq, "NOSCRIPT")) {
+                freeReplyObject(deq);
+                rq_redis_load(&r, &rq_s_dequeue);  /* the fetcher retries */
+            } else {
+                got = rq_deq_reply(s, &r, q, &d, deq);
+            }
+        }
+        if (slot) {
+            /* the fetcher may be waiting for this slot */
+            pthread_mutex_lock(&s->lock);
+            __atomic_sub_fetch(&s->reserved, 1, __ATOMIC_ACQ_REL);
+            pthread_cond_signal(&s->fetch_cond);
+            pthread_mutex_unlock(&s->lock);
+        }
         if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
             if (rep != NULL) {
                 ll_log_fail(s->in, &bad, LL_LOG_ERR, "BLMOVE on %s: %s "
@@ -565,13 +636,16 @@ rq_waiter_main(void *arg)
         pause = 0;
         rq_redis_fine(s);
         ll_log_recovered(s->in, &bad, "BLMOVE on %s works again", q->k.name);
-        if (rep->type == REDIS_REPLY_STRING) {
+        /* a task was there and the pipelined dequeue did not take it, or
+         * took one and more may follow: the fetcher goes on */
+        more = rep->type == REDIS_REPLY_STRING && got != 0;
+        freeReplyObject(rep);
+        if (more) {
             pthread_mutex_lock(&s->lock);
             s->wake = 1;
             pthread_cond_signal(&s->fetch_cond);
             pthread_mutex_unlock(&s->lock);
         }
-        freeReplyObject(rep);
     }
     rq_redis_close(&r);
     return NULL;

@@ -17,6 +17,7 @@
 
 #include "lt_clock.h"
 #include "rq_client.h"
+#include "rq_scripts.h"
 
 
 int
@@ -107,6 +108,12 @@ main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "idle") == 0) {
+        /* connected and the script loaded before the first time taken:
+         * the latencies are the server's, not this client's start */
+        if (rq_redis_load(&r, &rq_s_enqueue) != 0) {
+            fprintf(stderr, "redis: %s\n", r.err);
+            return 1;
+        }
         for (i = 0; i < n; i++) {
             usleep((useconds_t) arg * 1000);
             snprintf(ids[i], sizeof(ids[i]), "i%lld_%ld",

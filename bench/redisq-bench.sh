@@ -59,3 +59,10 @@ echo "idle pick-up latency (ms, enqueue call to handler start): n=$(wc -l < "$TM
      "p99=$(awk '{a[NR]=$1} END {print a[int(NR*0.99)]}' "$TMP/idle")" \
      "max=$(tail -1 "$TMP/idle")"
 stop_ll
+
+# ---- the machine's floor: one Redis wake-up of a bare client -------------
+$B wake $URL 400 50 | sort -n > "$TMP/wake"
+echo "for scale, a bare client blocked in BLMOVE woken by an LPUSH every 50 ms (ms):" \
+     "p50=$(awk '{a[NR]=$1} END {printf "%.3f", a[int(NR*0.5)] / 1000}' "$TMP/wake")" \
+     "p99=$(awk '{a[NR]=$1} END {printf "%.3f", a[int(NR*0.99)] / 1000}' "$TMP/wake")" \
+     "max=$(awk '{a[NR]=$1} END {printf "%.3f", a[NR] / 1000}' "$TMP/wake")"

@@ -9,15 +9,61 @@
  *   redisq_bench wait URL N KEY       deletes asynq:{default}:paused, then
  *                                     prints tasks/s from KEY's first
  *                                     change until it reaches N
+ *   redisq_bench wake URL N GAP_MS    the machine's own floor for idle
+ *                                     pick-up: prints N latencies (us) of
+ *                                     a bare client blocked in BLMOVE,
+ *                                     woken by an LPUSH every GAP_MS
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lt_clock.h"
 #include "rq_client.h"
 #include "rq_scripts.h"
+
+
+/* wake: the parent pushes its send time, a child blocked in BLMOVE prints
+ * its wake time minus that */
+static int
+bench_wake(const rq_redis_conf_t *rc, long n, long gap_ms)
+{
+    rq_redis_t   r;
+    redisReply  *rep;
+    pid_t        pid;
+    long         i;
+    int          st;
+
+    pid = fork();
+    if (pid < 0) {
+        return 1;
+    }
+    rq_redis_init(&r, rc);
+    if (pid == 0) {
+        for (i = 0; i < n; i++) {
+            rep = rq_redis_cmd(&r, "BLMOVE bench:wake bench:woken RIGHT LEFT 0");
+            if (rep == NULL || rep->type != REDIS_REPLY_STRING) {
+                _exit(1);
+            }
+            printf("%lld\n", (long long) (lt_now_ns() / 1000) - atoll(rep->str));
+            freeReplyObject(rep);
+        }
+        fflush(stdout);
+        _exit(0);
+    }
+    freeReplyObject(rq_redis_cmd(&r, "PING"));
+    usleep(200000);     /* the child is blocked */
+    for (i = 0; i < n; i++) {
+        usleep((useconds_t) gap_ms * 1000);
+        freeReplyObject(rq_redis_cmd(&r, "LPUSH bench:wake %lld",
+                                     (long long) (lt_now_ns() / 1000)));
+    }
+    waitpid(pid, &st, 0);
+    freeReplyObject(rq_redis_cmd(&r, "DEL bench:woken"));
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
 
 
 int
@@ -96,6 +142,9 @@ main(int argc, char **argv)
         return 0;
     }
     arg = atol(argv[4]);
+    if (strcmp(argv[1], "wake") == 0) {
+        return bench_wake(&rc, n, arg);
+    }
     if (strcmp(argv[1], "delayed") == 0) {
         now = lt_now_ms() + 1000;
         for (i = 0; i < n; i++) {

@@ -22,8 +22,9 @@ ll_write($ll->dir . '/t.jsonl',
          join '', map { qq({"type":"s","payload":"sleep=1500","id":"S$_"}\n) } 1 .. 4);
 my ($st, $out) = cli('-u', $r->url, 'task', 'enqueue', '--file', $ll->dir . '/t.jsonl');
 is($st, 0, 'four tasks enqueued') or diag $out;
-# one runs, one more is leased for the next free slot
-ok(ll_wait_until(sub { $r->cmd('ZCARD', 'asynq:{default}:lease') == 2 }, 5), 'two leased');
+# one runs, two more are leased for the next free slots (prefetch: twice
+# the concurrency), the fourth waits in pending
+ok(ll_wait_until(sub { $r->cmd('ZCARD', 'asynq:{default}:lease') == 3 }, 5), 'three leased');
 $ll->stop;
 
 my @lines = split /\n/, ll_slurp($rec);

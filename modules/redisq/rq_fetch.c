@@ -118,24 +118,26 @@ static void rq_done(ll_msg_t *msg, int outcome, const ll_result_t *res,
     void *arg);
 
 
-/* Room for more leased tasks: concurrency running plus as many waiting
- * (prefetched, so a freed slot is refilled without a Redis round trip),
- * less the slots the waiters' dequeues in flight may fill. */
+/* Room for more leased tasks: concurrency running plus twice as many
+ * waiting (prefetched, so a freed slot is refilled without a Redis round
+ * trip, and a call of rq_threshold tasks leaves as many waiting while it
+ * is out), less the slots the waiters' dequeues in flight may fill. */
 static int
 rq_room(rq_server_t *s)
 {
-    return (int) (2 * s->conf->concurrency)
+    return (int) (3 * s->conf->concurrency)
            - __atomic_load_n(&s->busy, __ATOMIC_ACQUIRE)
            - __atomic_load_n(&s->nready, __ATOMIC_ACQUIRE)
            - __atomic_load_n(&s->reserved, __ATOMIC_ACQUIRE);
 }
 
 
-/* How much room the fetcher waits for under a backlog. */
+/* How much room the fetcher waits for under a backlog: calls of about
+ * concurrency tasks (each round trip costs Redis more than a task). */
 static int
 rq_threshold(const rq_server_t *s)
 {
-    int64_t  t = s->conf->concurrency / 2;
+    int64_t  t = s->conf->concurrency;
 
     if (t > s->conf->dequeue_batch) {
         t = s->conf->dequeue_batch;

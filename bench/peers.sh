@@ -148,7 +148,7 @@ END {
         for (r in rounds) {
             if (!((k, "looklook", r) in v)) continue
             ll = ll " " v[k, "looklook", r]
-            # latencies: the peers' clocks have 1 ms steps
+            # latencies: the peers clocks have 1 ms steps
             d = k ~ /_ms$/ && v[k, "looklook", r] < 1 ? 1 : v[k, "looklook", r]
             if (d == 0) continue
             if (v[k, "bullmq", r] != "") bq = bq " " v[k, "bullmq", r] / d

@@ -101,9 +101,13 @@ $b->page_ok('cron-entry');
 
 # ---- kafka: partitions and lag, dead letters --------------------------------
 $k->produce('orders', map { { value => $_ < 9 ? "ok$_" : 'fail', partition => $_ % 2 } } 0 .. 9);
-ok(ll_wait_until(sub { scalar $k->consume('orders.dlq') >= 1 }, 30), 'a message dead-lettered');
+# (once in a full run on a loaded machine the group never got its partitions
+# within a minute: the workers' log says why, if it happens again)
+ok(ll_wait_until(sub { scalar $k->consume('orders.dlq') >= 1 }, 30), 'a message dead-lettered')
+    or diag(join "\n", grep { /kafka/ } split /\n/, $ll->log);
 $b->get("$base/#/kafka");
-ok($b->wait_for('#partitions tr[data-part="orders/1"]', 30), 'kafka: partitions listed');
+ok($b->wait_for('#partitions tr[data-part="orders/1"]', 30), 'kafka: partitions listed')
+    or diag($b->text('main') // $b->text('body') // '');
 ok($b->wait_for('#partitions', 30, sub { $_[0] =~ /orders\s+0\s+5\s+5\s+0\s+fetching/
                                          && $_[0] =~ /orders\s+1\s+5\s+5\s+0\s+fetching/ }),
    'kafka: committed offset, high watermark and lag 0 on both partitions once caught up')

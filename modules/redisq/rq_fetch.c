@@ -432,15 +432,10 @@ rq_deq_reply(rq_server_t *s, rq_redis_t *r, rq_queue_t *q,
     if (rep->type == REDIS_REPLY_ERROR) {
         snprintf(why, sizeof(why), "dequeue from %s", q->k.name);
         rq_script_error(s, &q->fail, why, rep);
-    } else if (rep->type == REDIS_REPLY_INTEGER) {
-        ll_log_recovered(s->in, &q->fail, "dequeue from %s works again",
-                         q->k.name);
-        q->paused = 1;
-        got = 0;
     } else {
         ll_log_recovered(s->in, &q->fail, "dequeue from %s works again",
                          q->k.name);
-        q->paused = 0;
+        q->paused = rep->type == REDIS_REPLY_INTEGER;   /* -1: paused */
         got = (int) (rep->elements / 2);
         for (i = 0; i + 1 < rep->elements; i += 2) {
             rq_start_job(s, q, rep->element[i], rep->element[i + 1], now,

@@ -37,7 +37,6 @@ PEERPID=
 rss() { for p in $1 $(pgrep -P "$1"); do awk '/^VmHWM/ { print $2 }' /proc/$p/status; done | awk '{ s += $1 } END { print s }'; }
 # wait up to $2 s for file $1
 await() { i=0; while [ ! -s "$1" ] && [ $i -lt $(($2 * 20)) ]; do sleep 0.05; i=$((i + 1)); done; [ -s "$1" ]; }
-p99() { awk '{ a[NR] = $1 } END { i = int(NR * 0.99); print a[i ? i : 1] }' "$1"; }
 
 # worker SYS C JOBS OUT: a peer's worker in the background (PEERPID)
 worker() {
@@ -105,7 +104,7 @@ latency() {
         stop_worker
         sort -n "$TMP/out" > "$TMP/lat"
     fi
-    echo "${2}_p99_ms $1 $5 $(p99 "$TMP/lat")" >> "$RES"
+    echo "${2}_p99_ms $1 $5 $(pct "$TMP/lat" 0.99)" >> "$RES"
 }
 
 echo "host: $(nproc) CPUs, load at start $(cut -d' ' -f1-3 /proc/loadavg)"

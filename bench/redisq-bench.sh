@@ -44,25 +44,16 @@ start_ll "concurrency = 20;" "$TMP/rec.txt"
 $B delayed $URL 2000 20000
 sleep 23
 latencies "$TMP/rec.txt" > "$TMP/late"
-echo "lateness of 2000 delayed tasks due over 20 s (ms): n=$(wc -l < "$TMP/late")" \
-     "p50=$(awk '{a[NR]=$1} END {print a[int(NR*0.5)]}' "$TMP/late")" \
-     "p99=$(awk '{a[NR]=$1} END {print a[int(NR*0.99)]}' "$TMP/late")" \
-     "max=$(tail -1 "$TMP/late") min=$(head -1 "$TMP/late")"
+echo "lateness of 2000 delayed tasks due over 20 s (ms): $(spread "$TMP/late") min=$(head -1 "$TMP/late")"
 
 # ---- idle pick-up --------------------------------------------------------
 : > "$TMP/rec.txt"
 $B idle $URL 400 50
 sleep 0.5
 latencies "$TMP/rec.txt" > "$TMP/idle"
-echo "idle pick-up latency (ms, enqueue call to handler start): n=$(wc -l < "$TMP/idle")" \
-     "p50=$(awk '{a[NR]=$1} END {print a[int(NR*0.5)]}' "$TMP/idle")" \
-     "p99=$(awk '{a[NR]=$1} END {print a[int(NR*0.99)]}' "$TMP/idle")" \
-     "max=$(tail -1 "$TMP/idle")"
+echo "idle pick-up latency (ms, enqueue call to handler start): $(spread "$TMP/idle")"
 stop_ll
 
 # ---- the machine's floor: one Redis wake-up of a bare client -------------
-$B wake $URL 400 50 | sort -n > "$TMP/wake"
-echo "for scale, a bare client blocked in BLMOVE woken by an LPUSH every 50 ms (ms):" \
-     "p50=$(awk '{a[NR]=$1} END {printf "%.3f", a[int(NR*0.5)] / 1000}' "$TMP/wake")" \
-     "p99=$(awk '{a[NR]=$1} END {printf "%.3f", a[int(NR*0.99)] / 1000}' "$TMP/wake")" \
-     "max=$(awk '{a[NR]=$1} END {printf "%.3f", a[NR] / 1000}' "$TMP/wake")"
+$B wake $URL 400 50 | awk '{ printf "%.3f\n", $1 / 1000 }' | sort -n > "$TMP/wake"
+echo "for scale, a bare client blocked in BLMOVE woken by an LPUSH every 50 ms (ms): $(spread "$TMP/wake")"

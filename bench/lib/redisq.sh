@@ -2,7 +2,7 @@
 # out of bench/*.sh, which make bench runs):
 # a scratch Redis, the redisq_bench client, looklook with redisq and the
 # test handler.  Sets OBJS, TMP, PORT, URL, B; defines R, start_ll,
-# stop_ll, redis_cpu, latencies; cleans up on exit.
+# stop_ll, redis_cpu, latencies, pct, spread; cleans up on exit.
 OBJS=${LL_OBJS:-objs}
 OBJS=$(cd "$OBJS" && pwd)
 TMP=$(mktemp -d /tmp/redisq-bench-XXXXXX)
@@ -67,3 +67,7 @@ redis_cpu() { R info cpu | awk -F: '/^used_cpu_(sys|user):/ { s += $2 } END { pr
 latencies() {
     awk '{ split($3, a, "_"); printf "%.3f\n", ($1 - substr(a[1], 2)) / 1000 }' "$1" | sort -n
 }
+# pct FILE Q: the Q quantile (0 to 1) of FILE's sorted numbers
+pct() { awk -v q="$2" '{ a[NR] = $1 } END { i = int(NR * q); print a[i ? i : 1] }' "$1"; }
+# spread FILE: how many, p50, p99 and max of FILE's sorted numbers
+spread() { echo "n=$(wc -l < "$1") p50=$(pct "$1" 0.5) p99=$(pct "$1" 0.99) max=$(tail -1 "$1")"; }

@@ -558,7 +558,7 @@ rq_waiter_main(void *arg)
     struct timespec   ts;
     ll_log_limit_t    bad = { 0 };      /* error replies */
     int64_t           pause = 0;
-    int               paused, slot, got, sent, more;
+    int               paused, held, piped, got, sent, more;
 
     rq_redis_init(&r, &s->rc);
     for ( ;; ) {
@@ -575,8 +575,8 @@ rq_waiter_main(void *arg)
             pthread_mutex_unlock(&s->lock);
             break;
         }
-        slot = !paused && rq_room(s) > 0;
-        if (slot) {
+        held = !paused && rq_room(s) > 0;
+        if (held) {
             __atomic_add_fetch(&s->reserved, 1, __ATOMIC_ACQ_REL);
         }
         pthread_mutex_unlock(&s->lock);
@@ -586,14 +586,15 @@ rq_waiter_main(void *arg)
 
         sent = rq_redis_appendf(&r, "BLMOVE %s %s RIGHT RIGHT 0.5",
                                 q->k.pending, q->k.pending) == 0;
-        if (sent && slot) {
+        piped = 0;
+        if (sent && held) {
             rq_deq_prepare(&d, q, 1);
-            slot = rq_redis_append_eval(&r, &rq_s_dequeue, 5, 8, d.argv,
-                                        NULL) == 0 ? 2 : 1;
+            piped = rq_redis_append_eval(&r, &rq_s_dequeue, 5, 8, d.argv,
+                                         NULL) == 0;
         }
         rep = sent ? rq_redis_reply(&r) : NULL;
         got = -1;
-        if (slot == 2 && rep != NULL) {
+        if (piped && rep != NULL) {
             /* its reply comes whatever BLMOVE's was; none once the
              * connection is lost (a task it leased then comes back when
              * the lease expires, as after any lost dequeue reply) */
@@ -606,7 +607,7 @@ rq_waiter_main(void *arg)
                 got = rq_deq_reply(s, &r, q, &d, deq);
             }
         }
-        if (slot) {
+        if (held) {
             /* the fetcher may be waiting for this slot */
             pthread_mutex_lock(&s->lock);
             __atomic_sub_fetch(&s->reserved, 1, __ATOMIC_ACQ_REL);
